@@ -1,0 +1,59 @@
+# symposium — `make run` serves the demo symposium; `make test` runs the test suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app symposium
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint format i18n i18n-extract i18n-update i18n-fill i18n-compile test-tools screenshots clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@bash scripts/check-system.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(MAKE) --no-print-directory i18n-compile
+	touch $@
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	SECRET_KEY="$${SECRET_KEY:-$$($(BIN)/python -m symposium.devsecret)}" $(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install i18n-compile
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test-tools:
+	bash scripts/install-test-tools.sh
+
+i18n: i18n-extract i18n-update i18n-fill i18n-compile
+
+i18n-extract:
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .
+
+i18n-update:
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+
+i18n-fill:
+	$(BIN)/python scripts/fill_translations.py
+
+i18n-compile:
+	$(BIN)/pybabel compile -d translations --statistics 2>&1 | grep -v '^$$' || true
+
+screenshots: install
+	$(BIN)/python scripts/screenshots.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,52 @@
+"""Accounts: create users, check passwords. No HTTP here."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session as OrmSession
+
+from ..models import ROLES, User
+
+
+class AccountError(ValueError):
+    pass
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user(session: OrmSession, email: str) -> User | None:
+    return session.scalars(
+        select(User).where(func.lower(User.email) == normalise_email(email))
+    ).first()
+
+
+def create_user(
+    session: OrmSession, email: str, password: str, role: str, display_name: str | None = None
+) -> User:
+    from flask_babel import gettext as _
+
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise AccountError(_("Unknown role: %(role)s", role=role))
+    if len(password) < 10:
+        raise AccountError(_("The password must have at least 10 characters."))
+    if find_user(session, email) is not None:
+        raise AccountError(_("A user with this email already exists."))
+    user = User(
+        email=email, role=role, display_name=display_name, session_nonce=secrets.token_hex(16)
+    )
+    user.set_password(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: OrmSession, email: str, password: str) -> User | None:
+    user = find_user(session, email)
+    if user is None or not user.active or not user.check_password(password):
+        return None
+    return user

@@ -1,0 +1,17 @@
+"""The organiser workspace under /<lang>/manage/: every view requires login."""
+
+from flask_login import login_required
+
+from ..i18n import localized_blueprint
+
+bp = localized_blueprint("manage", __name__, url_prefix="/manage")
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Nothing under /manage is reachable anonymously."""
+    return None
+
+
+from . import certificates, checkin, views  # noqa: E402,F401

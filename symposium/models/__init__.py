@@ -1,0 +1,49 @@
+"""All models, importable from one place."""
+
+from .certificate import CERTIFICATE_KINDS, Certificate, Signatory
+from .event import (
+    EVENT_STATUSES,
+    SESSION_KINDS,
+    SPEAKER_ROLES,
+    AgendaChange,
+    Event,
+    Person,
+    Room,
+    Session,
+    SessionPerson,
+)
+from .ops import AuditLog, Job, OutboxEmail
+from .registration import (
+    ATTENDANCE_MODES,
+    REGISTRATION_STATUSES,
+    Counter,
+    Registration,
+    SessionRegistration,
+)
+from .user import ROLES, User, user_event
+
+__all__ = [
+    "ATTENDANCE_MODES",
+    "CERTIFICATE_KINDS",
+    "EVENT_STATUSES",
+    "REGISTRATION_STATUSES",
+    "ROLES",
+    "SESSION_KINDS",
+    "SPEAKER_ROLES",
+    "AgendaChange",
+    "AuditLog",
+    "Certificate",
+    "Counter",
+    "Event",
+    "Job",
+    "OutboxEmail",
+    "Person",
+    "Registration",
+    "Room",
+    "Session",
+    "SessionPerson",
+    "SessionRegistration",
+    "Signatory",
+    "User",
+    "user_event",
+]

@@ -1,0 +1,7 @@
+"""Public pages: event home, agenda, sessions, speakers, registration, self-service."""
+
+from ..i18n import localized_blueprint
+
+bp = localized_blueprint("public", __name__)
+
+from . import documents, registration, views  # noqa: E402,F401

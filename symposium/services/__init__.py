@@ -1,0 +1,1 @@
+"""Business rules: plain functions that take the database session. No HTTP here."""

@@ -1,0 +1,116 @@
+"""Fixtures: a fresh app and database for every test.
+
+- By default each test gets its own SQLite file.
+- With SYMPOSIUM_TEST_DATABASE_URL set (CI's PostgreSQL run) every test runs against that
+  database, with the schema created before and dropped after the test.
+- TEST_POSTGRES_URL names the PostgreSQL server for the tests that need one in any run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import text
+
+from symposium import create_app
+from symposium.extensions import db
+
+
+def _database_url(tmp_path) -> str:
+    return os.environ.get("SYMPOSIUM_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def app_config(tmp_path) -> dict:
+    """Override in a test module to change settings."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, app_config):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
+        "STORAGE_DIR": str(tmp_path / "storage"),
+        **app_config,
+    }
+    app = create_app(config)
+    app.instance_path = str(tmp_path / "instance")
+    os.makedirs(app.instance_path, exist_ok=True)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context, for tests of the services."""
+    with app.app_context():
+        yield db.session
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip(
+            "TEST_POSTGRES_URL is not set: no PostgreSQL server for this test (.ci/run sets it)"
+        )
+    return url
+
+
+def make_user(
+    app,
+    email="organiser@example.org",
+    role="organiser",
+    password="correct horse battery",
+    events=(),
+):
+    from symposium.auth.services import create_user
+
+    with app.app_context():
+        user = create_user(db.session, email, password, role)
+        for event in events:
+            user.events.append(db.session.merge(event))
+        db.session.commit()
+        return user.id
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email="organiser@example.org", password="correct horse battery", lang="en"):
+        return self.client.post(f"/{lang}/login", data={"email": email, "password": password})
+
+    def logout(self, lang="en"):
+        return self.client.post(f"/{lang}/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+def db_is_sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+__all__ = ["AuthActions", "make_user", "text"]
