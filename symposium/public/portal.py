@@ -1,0 +1,3 @@
+"""(placeholder module, filled by its area)."""
+
+from . import bp  # noqa: F401
