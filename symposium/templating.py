@@ -38,6 +38,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["localize"] = lambda value, fallback=None: i18n.localize(
         value, None, fallback
     )
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.jinja_env.globals.update(
         fmt_time=i18n.fmt_time,
         fmt_datetime=i18n.fmt_datetime,
