@@ -55,6 +55,12 @@ def main() -> int:
             ):
                 missing.append(key)
         catalog.fuzzy = False
+        catalog.project = "symposium"
+        catalog.version = "0.1"
+        catalog.copyright_holder = "symposium contributors"
+        catalog.last_translator = "symposium contributors"
+        catalog.language_team = f"{lang} (symposium)"
+        catalog.msgid_bugs_address = "symposium contributors"
         with po_path.open("wb") as fh:
             write_po(fh, catalog, width=0, omit_header=False, sort_output=True)
         for key in missing:

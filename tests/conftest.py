@@ -17,8 +17,35 @@ from symposium import create_app
 from symposium.extensions import db
 
 
+_created_databases: set[str] = set()
+
+
 def _database_url(tmp_path) -> str:
-    return os.environ.get("SYMPOSIUM_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    url = os.environ.get("SYMPOSIUM_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and url.startswith("postgres"):
+        # One database per xdist worker, so that parallel workers never share tables
+        base, name = url.rsplit("/", 1)
+        url = f"{base}/{name}_{worker}"
+        if url not in _created_databases:
+            _ensure_postgres_database(base, f"{name}_{worker}")
+            _created_databases.add(url)
+    return url
+
+
+def _ensure_postgres_database(base: str, name: str) -> None:
+    from sqlalchemy import create_engine
+
+    from symposium.config import normalise_database_url
+
+    engine = create_engine(normalise_database_url(f"{base}/postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
 
 
 @pytest.fixture
