@@ -16,7 +16,6 @@ from sqlalchemy import text
 from symposium import create_app
 from symposium.extensions import db
 
-
 _created_databases: set[str] = set()
 
 
@@ -42,7 +41,9 @@ def _ensure_postgres_database(base: str, name: str) -> None:
 
     engine = create_engine(normalise_database_url(f"{base}/postgres"), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).scalar()
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()

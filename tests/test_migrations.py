@@ -46,7 +46,10 @@ def test_sqlite_downgrade_to_empty(tmp_path):
 @pytest.mark.postgres
 def test_postgres_upgrade_from_empty_matches_models(postgres_url):
     name = f"symposium_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        postgres_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        isolation_level="AUTOCOMMIT",
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:

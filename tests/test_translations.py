@@ -63,7 +63,9 @@ def test_every_message_is_translated(lang):
             problems.append(f"untranslated: {msgid!r}")
         if message.fuzzy:
             problems.append(f"fuzzy: {msgid!r}")
-    assert not problems, f"{lang}: " + "\n".join(problems[:50]) + f"\n({len(problems)} in all; run `make i18n`)"
+    assert not problems, (
+        f"{lang}: " + "\n".join(problems[:50]) + f"\n({len(problems)} in all; run `make i18n`)"
+    )
 
 
 @pytest.mark.parametrize("lang", ["ar", "fr"])
