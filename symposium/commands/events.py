@@ -1,7 +1,104 @@
-"""CLI commands: events."""
+"""CLI commands: ``event import FILE``, ``event export SLUG`` and ``seed-demo``."""
 
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
 from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+
+from ..extensions import db
+from ..i18n import language
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
+
+event_cli = AppGroup("event", help="Import and export events (interchange JSON).")
+
+
+def _load(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{path}: not UTF-8 text")
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        )
+
+
+def _import_file(path: Path) -> tuple[str, str]:
+    """Import one file in its own transaction; returns (slug, created|updated|unchanged)."""
+    from ..services.interchange import InterchangeError, import_event_result
+
+    data = _load(path)
+    try:
+        with language("en"):
+            result = import_event_result(db.session, data)
+        db.session.commit()
+    except InterchangeError as exc:
+        db.session.rollback()
+        click.echo(f"{path}: {len(exc.problems)} problem(s), nothing imported:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        raise SystemExit(1)
+    except Exception:
+        db.session.rollback()
+        raise
+    return result.event.slug, result.status
+
+
+@event_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(file: Path):
+    """Create or update (in place, matched by slug) the event described by FILE."""
+    slug, status = _import_file(file)
+    messages = {
+        "created": f"created event {slug}",
+        "updated": f"updated event {slug}",
+        "unchanged": f"event {slug} already up to date",
+    }
+    click.echo(messages[status])
+
+
+@event_cli.command("export")
+@click.argument("slug")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE."
+)
+def export_command(slug: str, output: Path | None):
+    """Write the event SLUG as interchange JSON to standard output (or -o FILE)."""
+    from ..services.events import find_event
+    from ..services.interchange import dumps, export_event
+
+    event = find_event(db.session, slug)
+    if event is None:
+        raise click.ClickException(f"no event with the slug {slug!r}")
+    text = dumps(export_event(event))
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command():
+    """Import the bundled demo symposium and sample event (safe to run again)."""
+    files = sorted(DEMO_DIR.glob("*.json"))
+    if not files:
+        raise click.ClickException(f"no demo file in {DEMO_DIR}")
+    for path in files:
+        slug, status = _import_file(path)
+        if status == "unchanged":
+            click.echo(f"{slug}: already up to date")
+        else:
+            click.echo(f"{slug}: {status}")
 
 
 def register(app: Flask) -> None:
     """Add this area's commands to ``flask --app symposium``."""
+    app.cli.add_command(event_cli)
+    app.cli.add_command(seed_demo_command)
