@@ -1,3 +1,272 @@
-"""(placeholder module, filled by its area)."""
+"""Registration and the attendee's self-service pages (personal link /<lang>/r/<token>)."""
 
-from . import bp  # noqa: F401
+from __future__ import annotations
+
+import json
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from markupsafe import Markup
+from wtforms.fields.choices import SelectChoice
+
+from ..extensions import db, limiter
+from ..i18n import fmt_datetime
+from ..services import ics, tickets
+from ..services import registration as reg
+from ..services.events import get_published_or_404
+from . import bp
+from .forms import ConfirmForm, RegistrationForm, SessionChoiceForm
+
+
+def _registration_limit() -> str:
+    return current_app.config.get("REGISTRATION_RATE_LIMIT", "30 per minute")
+
+
+def _session_label(item, lang: str) -> str:
+    when = fmt_datetime(item.starts_at, item.event.timezone, lang, "short")
+    left = max((item.capacity or 0) - (item.confirmed_count or 0), 0)
+    if left:
+        seats = ngettext("%(num)d seat left", "%(num)d seats left", left)
+    else:
+        seats = _("full: waiting list")
+    return f"{item.t('title', lang)} — {when} ({seats})"
+
+
+def _session_choices(event):
+    return [
+        (item.key, _session_label(item, g.lang)) for item in reg.signup_sessions(db.session, event)
+    ]
+
+
+def _data_from(form: RegistrationForm) -> reg.RegistrationData:
+    return reg.RegistrationData(
+        full_name=form.full_name.data or "",
+        email=form.email.data or "",
+        organisation=form.organisation.data,
+        job_title=form.job_title.data,
+        country=form.country.data or None,
+        city=form.city.data,
+        attendance_mode=form.attendance_mode.data or "in_person",
+        preferred_language=form.preferred_language.data or g.lang,
+        sessions=tuple(form.sessions.data or ()),
+        accessibility_needs=form.accessibility_needs.data,
+        consent=bool(form.consent.data),
+    )
+
+
+@bp.route("/events/<slug>/register", methods=["GET", "POST"])
+@limiter.limit(_registration_limit, methods=["POST"])
+def register(slug):
+    event = get_published_or_404(slug)
+    form = RegistrationForm(lang=g.lang, session_choices=_session_choices(event))
+    closed = reg.registration_closed_reason(event)
+
+    def page(status=200):
+        return render_template(
+            "public/register.html", event=event, form=form, closed=closed
+        ), status
+
+    if request.method == "GET":
+        return page()
+    if closed:
+        return page(400)
+    if not form.validate_on_submit():
+        return page(400)
+    if form.website.data:
+        # Honeypot filled: answer like a success, store nothing
+        session["registration"] = {"slug": slug, "outcome": "received"}
+        return redirect(url_for(".registered", slug=slug), 303)
+    try:
+        result = reg.register(db.session, event, _data_from(form))
+    except reg.RegistrationError as exc:
+        db.session.rollback()
+        target = getattr(form, exc.field, None) if exc.field else None
+        if target is not None:
+            target.errors = [*target.errors, exc.message]
+        else:
+            form.form_errors.append(exc.message)
+        closed = reg.registration_closed_reason(event)
+        return page(400)
+    token = result.registration.token
+    db.session.commit()
+    session["registration"] = {
+        "slug": slug,
+        "outcome": "created" if result.created else "already",
+        "token": token if result.created else None,
+    }
+    return redirect(url_for(".registered", slug=slug), 303)
+
+
+@bp.get("/events/<slug>/registered")
+def registered(slug):
+    event = get_published_or_404(slug)
+    info = session.get("registration") or {}
+    if info.get("slug") != slug:
+        return redirect(url_for(".register", slug=slug))
+    registration = reg.by_token(db.session, info.get("token") or "")
+    g.noindex = True
+    return render_template(
+        "public/registered.html",
+        event=event,
+        outcome=info.get("outcome"),
+        registration=registration,
+        position=reg.waitlist_position(db.session, registration) if registration else None,
+        noindex=True,
+    )
+
+
+# --------------------------------------------------------------------------- self-service
+
+
+def _own(token: str):
+    registration = reg.by_token(db.session, token)
+    if registration is None:
+        abort(404)
+    g.noindex = True
+    return registration
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _selfservice_page(registration, sessions_form=None, status=200):
+    event = registration.event
+    if sessions_form is None:
+        sessions_form = SessionChoiceForm()
+        sessions_form.sessions.data = [s.session.key for s in registration.session_signups]
+    sessions_form.sessions.choices = [SelectChoice(k, v) for k, v in _session_choices(event)]
+    signups = sorted(registration.session_signups, key=lambda s: s.session.starts_at)
+    qr = None
+    if registration.status == "confirmed":
+        qr = Markup(tickets.qr_svg_inline(tickets.checkin_code(registration), scale=5))  # noqa: S704 - segno output
+    response = Response(
+        render_template(
+            "public/selfservice.html",
+            registration=registration,
+            event=event,
+            position=reg.waitlist_position(db.session, registration),
+            signups=[(s, reg.session_waitlist_position(db.session, s)) for s in signups],
+            sessions_form=sessions_form,
+            qr=qr,
+            noindex=True,
+        ),
+        status=status,
+    )
+    return _no_store(response)
+
+
+@bp.get("/r/<token>")
+def selfservice(token):
+    return _selfservice_page(_own(token))
+
+
+@bp.post("/r/<token>/sessions")
+def selfservice_sessions(token):
+    registration = _own(token)
+    form = SessionChoiceForm()
+    form.sessions.choices = [SelectChoice(k, v) for k, v in _session_choices(registration.event)]
+    if not form.validate_on_submit():
+        return _selfservice_page(registration, form, 400)
+    try:
+        reg.change_sessions(db.session, registration, form.sessions.data or [])
+    except reg.RegistrationError as exc:
+        db.session.rollback()
+        form.sessions.errors = [exc.message]
+        return _selfservice_page(registration, form, 400)
+    db.session.commit()
+    flash(_("Your session choices are saved."), "success")
+    return redirect(url_for(".selfservice", token=token), 303)
+
+
+def _confirm_page(registration, action: str, status=200):
+    return _no_store(
+        Response(
+            render_template(
+                "public/selfservice_confirm.html",
+                registration=registration,
+                event=registration.event,
+                action=action,
+                form=ConfirmForm(),
+                noindex=True,
+            ),
+            status=status,
+        )
+    )
+
+
+@bp.route("/r/<token>/cancel", methods=["GET", "POST"])
+def selfservice_cancel(token):
+    registration = _own(token)
+    if registration.status == "cancelled":
+        flash(_("This registration is already cancelled."), "info")
+        return redirect(url_for(".selfservice", token=token), 303)
+    form = ConfirmForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        return _confirm_page(registration, "cancel", 200 if request.method == "GET" else 400)
+    reg.cancel(db.session, registration)
+    db.session.commit()
+    flash(
+        _("Your registration is cancelled. Your seat has been given to the next person waiting."),
+        "success",
+    )
+    return redirect(url_for(".selfservice", token=token), 303)
+
+
+@bp.route("/r/<token>/delete", methods=["GET", "POST"])
+def selfservice_delete(token):
+    registration = _own(token)
+    form = ConfirmForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        return _confirm_page(registration, "delete", 200 if request.method == "GET" else 400)
+    slug = registration.event.slug
+    reg.anonymise(db.session, registration)
+    db.session.commit()
+    session.pop("registration", None)
+    flash(_("Your personal data has been deleted."), "success")
+    if "public.event" in current_app.view_functions:
+        return redirect(url_for(".event", slug=slug), 303)
+    return redirect(url_for(".index"), 303)
+
+
+@bp.get("/r/<token>/data.json")
+def selfservice_data(token):
+    registration = _own(token)
+    body = json.dumps(reg.export_data(db.session, registration), ensure_ascii=False, indent=2)
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="my-registration.json"'
+    return _no_store(response)
+
+
+@bp.get("/r/<token>/ticket.svg")
+def ticket_qr(token):
+    registration = _own(token)
+    if registration.status != "confirmed":
+        abort(404)
+    svg = tickets.qr_svg(tickets.checkin_code(registration))
+    return _no_store(Response(svg, mimetype="image/svg+xml"))
+
+
+@bp.get("/r/<token>/calendar.ics")
+def selfservice_ics(token):
+    registration = _own(token)
+    content = ics.registration_ics(registration, g.lang, url=reg.personal_url(registration, g.lang))
+    response = Response(content, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{registration.event.slug}.ics"'
+    )
+    return _no_store(response)

@@ -1,0 +1,116 @@
+"""iCalendar files (RFC 5545): the event, and one attendee's event with their sessions.
+
+Times carry the event's timezone (TZID with a VTIMEZONE block), so calendars show the right
+local start wherever the reader is. UIDs are stable (uuid5), so a re-imported file updates the
+entries instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+from flask import current_app
+
+from ..i18n import utc_to_local
+from ..models import Event, Registration, Session
+from ..models.types import utcnow
+
+PRODID = "-//symposium//symposium//EN"
+
+
+def _uid(kind: str, *parts) -> str:
+    base = current_app.config.get("SYMPOSIUM_BASE_URL", "symposium")
+    name = "/".join([base, kind, *(str(p) for p in parts)])
+    return f"{uuid.uuid5(uuid.NAMESPACE_URL, name)}@symposium"
+
+
+def _calendar(lang: str) -> icalendar.Calendar:
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal["X-WR-LANGUAGE"] = lang
+    return cal
+
+
+def _location(event: Event, lang: str) -> str:
+    parts = [event.t("venue_name", lang), event.t("venue_address", lang)]
+    return ", ".join(p for p in parts if p)
+
+
+def event_span(event: Event) -> tuple[datetime, datetime] | None:
+    """Start of the first session and end of the last one, in the event's timezone."""
+    sessions = [s for s in event.sessions if s.starts_at and s.ends_at]
+    if not sessions:
+        return None
+    start = min(s.starts_at for s in sessions)
+    end = max(s.ends_at for s in sessions)
+    return utc_to_local(start, event.timezone), utc_to_local(end, event.timezone)
+
+
+def _event_component(event: Event, lang: str, url: str | None) -> icalendar.Event:
+    vevent = icalendar.Event()
+    vevent.add("uid", _uid("event", event.slug))
+    vevent.add("dtstamp", utcnow())
+    vevent.add("summary", event.t("title", lang))
+    span = event_span(event)
+    if span:
+        vevent.add("dtstart", span[0])
+        vevent.add("dtend", span[1])
+    else:
+        vevent.add("dtstart", event.starts_on)
+        vevent.add("dtend", event.ends_on + timedelta(days=1))
+    location = _location(event, lang)
+    if location:
+        vevent.add("location", location)
+    description = event.t("description", lang)
+    if url:
+        description = f"{description}\n\n{url}".strip()
+        vevent.add("url", url)
+    if description:
+        vevent.add("description", description)
+    return vevent
+
+
+def _session_component(item: Session, lang: str, url: str | None) -> icalendar.Event:
+    tz = ZoneInfo(item.event.timezone)
+    vevent = icalendar.Event()
+    vevent.add("uid", _uid("session", item.event.slug, item.key))
+    vevent.add("dtstamp", utcnow())
+    vevent.add("summary", item.t("title", lang))
+    vevent.add("dtstart", item.starts_at.astimezone(tz))
+    vevent.add("dtend", item.ends_at.astimezone(tz))
+    where = [item.room.t("name", lang)] if item.room else []
+    where.append(_location(item.event, lang))
+    location = ", ".join(p for p in where if p)
+    if location:
+        vevent.add("location", location)
+    if url:
+        vevent.add("url", url)
+    return vevent
+
+
+def event_ics(event: Event, lang: str, url: str | None = None) -> bytes:
+    """One VEVENT for the whole event (first session to last, or the whole days)."""
+    cal = _calendar(lang)
+    cal.add("x-wr-calname", event.t("title", lang))
+    cal.add_component(_event_component(event, lang, url))
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def registration_ics(registration: Registration, lang: str, url: str | None = None) -> bytes:
+    """The event plus the sessions this person holds a seat in."""
+    event = registration.event
+    cal = _calendar(lang)
+    cal.add("x-wr-calname", event.t("title", lang))
+    cal.add_component(_event_component(event, lang, url))
+    for signup in registration.session_signups:
+        if signup.status == "confirmed":
+            cal.add_component(_session_component(signup.session, lang, url))
+    cal.add_missing_timezones()
+    return cal.to_ical()
