@@ -2,12 +2,13 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter
 from ..models.types import utcnow
-from . import bp
-from .forms import LoginForm
+from ..services import audit
+from . import bp, services
+from .forms import ChangePasswordForm, LoginForm
 from .services import authenticate
 
 
@@ -55,3 +56,24 @@ def logout():
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("public.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's password; every other session of the account is signed out."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(db.session, current_user, form.current.data, form.new.data)
+        except services.AccountError as exc:
+            form.current.errors.append(str(exc))
+            return render_template("auth/password.html", form=form), 400
+        audit.record(db.session, "user.password", user=current_user, target=current_user.email)
+        db.session.commit()
+        # this session carries the old nonce: sign it in again with the new one
+        login_user(current_user._get_current_object())
+        flash(_("Your password is changed. Other sessions are signed out."), "success")
+        return redirect(url_for("manage.home"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/password.html", form=form), status

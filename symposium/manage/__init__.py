@@ -14,4 +14,12 @@ def require_login():
     return None
 
 
-from . import certificates, checkin, views  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    agenda_views,
+    certificates,
+    checkin,
+    events_views,
+    people_views,
+    registrations_views,
+    views,
+)

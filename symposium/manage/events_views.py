@@ -1,0 +1,218 @@
+"""Workspace: create, edit, publish events; open and close registration; JSON import/export."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import db
+from ..i18n import local_to_utc, utc_to_local
+from ..services import event_admin
+from . import bp
+from .common import managed_event, require_staff
+from .forms import ActionForm, EventForm, ImportForm, fill_i18n, i18n_value
+
+I18N = event_admin.I18N_FIELDS
+
+
+def _form_data(form: EventForm) -> event_admin.EventData:
+    tzname = form.timezone.data.strip()
+    tz_ok = event_admin.valid_timezone(tzname)
+
+    def utc(value):
+        return local_to_utc(value, tzname) if (value and tz_ok) else None
+
+    return event_admin.EventData(
+        slug=(form.slug.data or "").strip().lower(),
+        timezone=tzname,
+        starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data,
+        default_language=form.default_language.data,
+        languages=form.languages.data or [],
+        capacity=form.capacity.data,
+        hybrid=bool(form.hybrid.data),
+        online_url=form.online_url.data,
+        registration_opens_at=utc(form.registration_opens_at.data),
+        registration_closes_at=utc(form.registration_closes_at.data),
+        **{name: i18n_value(form, name) for name in I18N},
+    )
+
+
+def _fill(form: EventForm, event) -> None:
+    form.slug.data = event.slug
+    form.timezone.data = event.timezone
+    form.starts_on.data = event.starts_on
+    form.ends_on.data = event.ends_on
+    form.default_language.data = event.default_language
+    form.languages.data = list(event.languages or [])
+    form.capacity.data = event.capacity
+    form.hybrid.data = event.hybrid
+    form.online_url.data = event.online_url
+    for name, attr in (
+        ("registration_opens_at", event.registration_opens_at),
+        ("registration_closes_at", event.registration_closes_at),
+    ):
+        form[name].data = utc_to_local(attr, event.timezone).replace(tzinfo=None) if attr else None
+    for name in I18N:
+        fill_i18n(form, name, getattr(event, name))
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+def event_new():
+    require_staff()
+    form = EventForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            event = event_admin.save_event(db.session, _form_data(form), by=current_user)
+        except event_admin.EventError as exc:
+            db.session.rollback()
+            problems = exc.messages
+        else:
+            db.session.commit()
+            flash(_("The event is created (as a draft)."), "success")
+            return redirect(url_for(".event_overview", slug=event.slug))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "manage/event_form.html", form=form, event=None, problems=problems
+    ), status
+
+
+@bp.get("/events/<slug>/")
+def event_overview(slug):
+    event = managed_event(slug)
+    return render_template("manage/event.html", event=event, action_form=ActionForm())
+
+
+@bp.route("/events/<slug>/edit", methods=["GET", "POST"])
+def event_edit(slug):
+    event = managed_event(slug)
+    form = EventForm()
+    problems: list[str] = []
+    if request.method == "GET":
+        _fill(form, event)
+    elif form.validate_on_submit():
+        try:
+            event_admin.save_event(db.session, _form_data(form), event=event, by=current_user)
+        except event_admin.EventError as exc:
+            db.session.rollback()
+            problems = exc.messages
+        else:
+            db.session.commit()
+            flash(_("The event is saved."), "success")
+            return redirect(url_for(".event_overview", slug=event.slug))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "manage/event_form.html", form=form, event=event, problems=problems
+    ), status
+
+
+@bp.post("/events/<slug>/publish")
+def event_publish(slug):
+    event = managed_event(slug)
+    if ActionForm().validate_on_submit():
+        publish = request.form.get("status", "published") == "published"
+        event_admin.set_status(
+            db.session, event, "published" if publish else "draft", by=current_user
+        )
+        db.session.commit()
+        flash(
+            _("The event is published.") if publish else _("The event is back to draft."),
+            "success",
+        )
+    return redirect(url_for(".event_overview", slug=event.slug))
+
+
+@bp.post("/events/<slug>/registration")
+def event_registration(slug):
+    event = managed_event(slug)
+    if ActionForm().validate_on_submit():
+        is_open = request.form.get("open") == "1"
+        event_admin.set_registration_open(db.session, event, is_open, by=current_user)
+        db.session.commit()
+        flash(_("Registration is open.") if is_open else _("Registration is closed."), "success")
+    return redirect(url_for(".event_overview", slug=event.slug))
+
+
+@bp.get("/events/<slug>/export.json")
+def event_export(slug):
+    event = managed_event(slug)
+    from ..services.interchange import export_event
+
+    body = json.dumps(export_event(event), ensure_ascii=False, indent=2)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{event.slug}.json"'},
+    )
+
+
+def _read_upload(form: ImportForm) -> tuple[dict | None, list[str]]:
+    upload = form.file.data
+    if not upload or not getattr(upload, "filename", ""):
+        return None, [_("Choose a JSON file to import.")]
+    try:
+        data = json.loads(upload.read().decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return None, [_("The file is not valid JSON: %(error)s", error=str(exc))]
+    if not isinstance(data, dict):
+        return None, [_("The file must contain one JSON object (an event).")]
+    return data, []
+
+
+def _import(form: ImportForm, event=None):
+    from ..services import audit
+    from ..services.interchange import InterchangeError, import_event
+
+    data, problems = _read_upload(form)
+    if problems:
+        return None, problems
+    try:
+        imported = import_event(db.session, data, event=event)
+        if event is None and current_user.role == "organiser":
+            current_user.events.append(imported)
+        audit.record(
+            db.session, "event.import", user=current_user, event=imported, target=imported.slug
+        )
+        db.session.flush()
+    except InterchangeError as exc:
+        db.session.rollback()
+        return None, list(exc.problems)
+    return imported, []
+
+
+@bp.route("/events/import", methods=["GET", "POST"])
+def event_import():
+    require_staff()
+    form = ImportForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        imported, problems = _import(form)
+        if imported is not None:
+            db.session.commit()
+            flash(_("The event is imported."), "success")
+            return redirect(url_for(".event_overview", slug=imported.slug))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "manage/event_import.html", form=form, event=None, problems=problems
+    ), status
+
+
+@bp.route("/events/<slug>/import", methods=["GET", "POST"])
+def event_import_into(slug):
+    event = managed_event(slug)
+    form = ImportForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        imported, problems = _import(form, event=event)
+        if imported is not None:
+            db.session.commit()
+            flash(_("The event is updated from the file."), "success")
+            return redirect(url_for(".event_overview", slug=imported.slug))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "manage/event_import.html", form=form, event=event, problems=problems
+    ), status
