@@ -234,11 +234,11 @@ def test_removing_a_session_with_sign_ups_is_refused(ctx):
     del data["sessions"][1]
     data["sessions"][0]["capacity"] = 0
     problems = _problems(ctx, data)
-    assert any('session "lab-1" has 1 sign-ups' in p for p in problems), problems
+    assert any('session "lab-1" has 1 sign-up and' in p for p in problems), problems
     data = doc()
     data["sessions"][1]["capacity"] = 0
     problems = _problems(ctx, data)
-    assert problems == ["sessions[1].capacity: 0 is below the 1 confirmed sign-ups"]
+    assert problems == ["sessions[1].capacity: 0 is below the 1 confirmed sign-up"]
     ctx.rollback()
     assert row_counts(ctx) == counts
     assert dumps(export_event(find_event(ctx, "learning-days"))) == before

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
@@ -666,10 +667,11 @@ def _check_against_database(session: OrmSession, event: Event, doc: dict) -> lis
     if doc["capacity"] is not None and doc["capacity"] < (event.confirmed_count or 0):
         problems.append(
             "capacity: "
-            + _(
-                "%(capacity)s is below the %(count)s confirmed registrations",
+            + ngettext(
+                "%(capacity)s is below the %(num)s confirmed registration",
+                "%(capacity)s is below the %(num)s confirmed registrations",
+                event.confirmed_count,
                 capacity=doc["capacity"],
-                count=event.confirmed_count,
             )
         )
     signups = dict(
@@ -687,10 +689,11 @@ def _check_against_database(session: OrmSession, event: Event, doc: dict) -> lis
             if count:
                 problems.append(
                     "sessions: "
-                    + _(
-                        'session "%(key)s" has %(count)s sign-ups and cannot be removed; keep it in the file',
+                    + ngettext(
+                        'session "%(key)s" has %(num)s sign-up and cannot be removed; keep it in the file',
+                        'session "%(key)s" has %(num)s sign-ups and cannot be removed; keep it in the file',
+                        count,
                         key=existing.key,
-                        count=count,
                     )
                 )
             continue
@@ -698,10 +701,11 @@ def _check_against_database(session: OrmSession, event: Event, doc: dict) -> lis
         if new["capacity"] is not None and new["capacity"] < (existing.confirmed_count or 0):
             problems.append(
                 f"sessions[{index}].capacity: "
-                + _(
-                    "%(capacity)s is below the %(count)s confirmed sign-ups",
+                + ngettext(
+                    "%(capacity)s is below the %(num)s confirmed sign-up",
+                    "%(capacity)s is below the %(num)s confirmed sign-ups",
+                    existing.confirmed_count,
                     capacity=new["capacity"],
-                    count=existing.confirmed_count,
                 )
             )
     return problems
