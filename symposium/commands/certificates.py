@@ -1,7 +1,95 @@
-"""CLI commands: certificates."""
+"""CLI commands: attendance import, certificate generation (with a progress bar), ZIP."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
 from flask import Flask
+from flask.cli import AppGroup
+
+from ..extensions import db
+
+attendance_cli = AppGroup("attendance", help="Attendance recorded elsewhere.")
+certificates_cli = AppGroup("certificates", help="Certificates of attendance and participation.")
+
+
+def _event(slug: str):
+    from ..services.events import find_event
+
+    event = find_event(db.session, slug)
+    if event is None:
+        raise click.ClickException(f"unknown event: {slug}")
+    return event
+
+
+@attendance_cli.command("import")
+@click.argument("slug")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def attendance_import_command(slug: str, file: Path):
+    """Mark the registrations listed in FILE (CSV with an "email" column) as attended."""
+    from ..services.attendance import AttendanceImportError, import_attendance
+
+    event = _event(slug)
+    try:
+        result = import_attendance(db.session, event, file.read_bytes())
+    except AttendanceImportError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message)
+    db.session.commit()
+    click.echo(f"rows read: {result.rows}")
+    click.echo(f"marked attended: {len(result.marked)}")
+    click.echo(f"already attended: {len(result.already)}")
+    click.echo(f"unknown: {len(result.unknown)}")
+    for email in result.unknown:
+        click.echo(f"  unknown: {email}")
+    click.echo(f"not confirmed: {len(result.not_confirmed)}")
+    for email, status in result.not_confirmed:
+        click.echo(f"  {status}: {email}")
+
+
+@certificates_cli.command("generate")
+@click.argument("slug")
+@click.option("--batch-size", default=50, show_default=True, help="Certificates per layout.")
+def generate_command(slug: str, batch_size: int):
+    """Issue and render every pending certificate of the event (progress bar)."""
+    from ..services import certificates as certs
+
+    event = _event(slug)
+    total = len(certs.pending_holders(db.session, event)) + sum(
+        1 for c in certs.event_certificates(db.session, event) if not certs.has_file(c)
+    )
+    if not total:
+        click.echo("nothing to generate: every eligible holder has a certificate")
+        return
+    with click.progressbar(length=total, label="certificates") as bar:
+
+        def progress(n: int) -> None:
+            db.session.commit()
+            bar.update(n)
+
+        result = certs.generate_all(
+            db.session, event, batch_size=max(1, batch_size), on_batch=progress
+        )
+    db.session.commit()
+    click.echo(f"issued {result.created}, rendered {result.rendered}")
+
+
+@certificates_cli.command("zip")
+@click.argument("slug")
+@click.argument("output", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def zip_command(slug: str, output: Path):
+    """Write a ZIP of all valid certificates of the event to OUTPUT."""
+    from ..services import certificates as certs
+
+    event = _event(slug)
+    with output.open("wb") as fh:
+        count = certs.write_zip(db.session, event, fh)
+    db.session.commit()
+    click.echo(f"{count} certificates written to {output}")
 
 
 def register(app: Flask) -> None:
     """Add this area's commands to ``flask --app symposium``."""
+    app.cli.add_command(attendance_cli)
+    app.cli.add_command(certificates_cli)

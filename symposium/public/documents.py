@@ -1,3 +1,125 @@
-"""(placeholder module, filled by its area)."""
+"""Public documents: certificate verification, the programme PDF, personal certificates.
 
-from . import bp  # noqa: F401
+No integer id appears on its own in a public URL: certificates are found by their
+verification code, registrations by their personal token, speakers by their portal token
+(the portal download names the certificate id only together with the person's token, and
+checks that the certificate is theirs).
+"""
+
+from __future__ import annotations
+
+from flask import Response, abort, g, render_template, request
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Certificate, Person, Registration
+from ..services import certificates as certs
+from ..services import programme
+from ..services.events import get_published_or_404
+from . import bp
+
+
+def _pdf_response(data: bytes, filename: str, *, cache: str = "private, no-store") -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = cache
+    response.headers["Content-Length"] = str(len(data))
+    return response
+
+
+@bp.get("/verify/<code>")
+def verify(code: str):
+    """Anyone can check a certificate: holder, event, date, kind and status."""
+    g.noindex = True
+    certificate = certs.find_by_code(db.session, code)
+    if certificate is None:
+        abort(404)
+    newer = certs.successor(db.session, certificate) if certificate.superseded else None
+    return render_template(
+        "public/verify.html",
+        certificate=certificate,
+        event=certificate.event,
+        newer=newer,
+        kind_label=certs.kind_label(certificate.kind),
+        noindex=True,
+    )
+
+
+@bp.get("/events/<slug>/programme.pdf")
+def programme_pdf(slug: str):
+    event = get_published_or_404(slug)
+    variant = request.args.get("variant", "single")
+    if variant not in programme.VARIANTS:
+        variant = "single"
+    data = programme.programme_pdf(db.session, event, g.lang, variant)
+    suffix = "-bilingual" if variant == "bilingual" else ""
+    return _pdf_response(
+        data, f"programme-{event.slug}-{g.lang}{suffix}.pdf", cache="public, max-age=300"
+    )
+
+
+def _registration_by_token(token: str) -> Registration:
+    if not token or len(token) > 64:
+        abort(404)
+    registration = db.session.scalar(select(Registration).where(Registration.token == token))
+    if registration is None:
+        abort(404)
+    return registration
+
+
+@bp.get("/r/<token>/certificate.pdf")
+def selfservice_certificate(token: str):
+    """The attendee's certificate: 403 until they are marked attended; issued on first use."""
+    g.noindex = True
+    registration = _registration_by_token(token)
+    if not certs.registration_eligible(registration):
+        abort(403)
+    try:
+        certificate = certs.issue_for_registration(db.session, registration)
+    except certs.NotEligible:
+        abort(403)
+    if certificate.revoked_at is not None:
+        abort(403)
+    data = certs.pdf_bytes(certificate)
+    db.session.commit()
+    return _pdf_response(data, certs.download_name(certificate))
+
+
+def _person_by_token(token: str) -> Person:
+    if not token or len(token) > 64:
+        abort(404)
+    person = db.session.scalar(select(Person).where(Person.portal_token == token))
+    if person is None:
+        abort(404)
+    return person
+
+
+@bp.get("/speaker/<token>/certificates/<int:cert_id>.pdf")
+def portal_certificate(token: str, cert_id: int):
+    """A speaker's certificate from their portal: only their own, current, valid ones."""
+    g.noindex = True
+    person = _person_by_token(token)
+    certificate = db.session.get(Certificate, cert_id)
+    if certificate is None or certificate.person_id != person.id or certificate.superseded:
+        abort(404)
+    if certificate.revoked_at is not None:
+        abort(403)
+    data = certs.pdf_bytes(certificate)
+    db.session.commit()
+    return _pdf_response(data, certs.download_name(certificate))
+
+
+@bp.get("/speaker/<token>/certificate.pdf")
+def portal_certificate_current(token: str):
+    """The speaker's current certificate, issued on first use once they are eligible."""
+    g.noindex = True
+    person = _person_by_token(token)
+    try:
+        certificate = certs.issue_for_person(db.session, person)
+    except certs.NotEligible:
+        abort(403)
+    if certificate.revoked_at is not None:
+        abort(403)
+    data = certs.pdf_bytes(certificate)
+    db.session.commit()
+    return _pdf_response(data, certs.download_name(certificate))
