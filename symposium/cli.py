@@ -28,8 +28,11 @@ def create_user_command(email, role, display_name, password_stdin, event_slugs):
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    from .i18n import language
+
     try:
-        user = create_user(db.session, email, password, role, display_name)
+        with language("en"):  # operators' messages in English
+            user = create_user(db.session, email, password, role, display_name)
         for slug in event_slugs:
             event = db.session.scalar(db.select(Event).where(Event.slug == slug))
             if event is None:

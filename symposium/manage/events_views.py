@@ -11,6 +11,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..i18n import local_to_utc, utc_to_local
 from ..services import event_admin
+from ..services.events import find_event
 from . import bp
 from .common import managed_event, require_staff
 from .forms import ActionForm, EventForm, ImportForm, fill_i18n, i18n_value
@@ -170,8 +171,16 @@ def _import(form: ImportForm, event=None):
     data, problems = _read_upload(form)
     if problems:
         return None, problems
+    if event is None:
+        # a new import must not overwrite an event that this user may not manage
+        existing = find_event(db.session, str(data.get("slug") or ""))
+        if existing is not None and not current_user.can_manage(existing):
+            return None, [
+                "slug: "
+                + _("Another event already uses the short name %(slug)s.", slug=existing.slug)
+            ]
     try:
-        imported = import_event(db.session, data, event=event)
+        imported = import_event(db.session, data, event=event, user=current_user)
         if event is None and current_user.role == "organiser":
             current_user.events.append(imported)
         audit.record(

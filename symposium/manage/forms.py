@@ -201,7 +201,7 @@ class ManualRegistrationForm(FlaskForm):
         ],
     )
     preferred_language = SelectField(_l("Preferred language"), choices=language_choices())
-    sessions = MultiCheckboxField(_l("Sessions"), choices=[], validate_choice=False, coerce=int)
+    sessions = MultiCheckboxField(_l("Sessions"), choices=[], validate_choice=False)
     accessibility_needs = TextAreaField(
         _l("Accessibility needs"), validators=[Optional(), Length(max=2000)]
     )

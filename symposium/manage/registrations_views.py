@@ -158,7 +158,7 @@ def registration_new(slug):
             result = reg_service.register(db.session, event, data, source="manual")
         except reg_service.RegistrationError as exc:
             db.session.rollback()
-            problems = list(getattr(exc, "messages", None) or [str(exc)])
+            problems = [getattr(exc, "message", None) or str(exc)]
         else:
             audit.record(
                 db.session,
@@ -189,7 +189,7 @@ def registration_cancel(slug, registration_id):
             promoted = reg_service.cancel(db.session, reg, by=current_user)
         except reg_service.RegistrationError as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            flash(getattr(exc, "message", None) or str(exc), "error")
         else:
             audit.record(
                 db.session, "registration.cancel", user=current_user, event=event, target=reg.email
@@ -218,7 +218,7 @@ def registration_promote(slug, registration_id):
             reg_service.promote(db.session, reg, by=current_user)
         except reg_service.RegistrationError as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            flash(getattr(exc, "message", None) or str(exc), "error")
         else:
             audit.record(
                 db.session,
