@@ -22,7 +22,11 @@ from tests.pdf_helpers import (
 )
 
 ARABIC_NAME = "عبدالرحمن بن سعيد القحطاني"
-TITLES = {"ar": "ملتقى العلا الدولي", "en": "AlUla International Forum", "fr": "Forum international d'AlUla"}
+TITLES = {
+    "ar": "ملتقى العلا الدولي",
+    "en": "AlUla International Forum",
+    "fr": "Forum international d'AlUla",
+}
 
 
 def _event(session, slug="alula-2026"):
@@ -140,7 +144,9 @@ def test_speaker_portal_certificate_ownership(client, ctx):
     assert certs.certificates_for_person(ctx, anna) == [cert]
     ok = client.get(f"/en/speaker/{anna.portal_token}/certificates/{cert.id}.pdf")
     assert ok.status_code == 200
-    assert client.get(f"/en/speaker/{omar.portal_token}/certificates/{cert.id}.pdf").status_code == 404
+    assert (
+        client.get(f"/en/speaker/{omar.portal_token}/certificates/{cert.id}.pdf").status_code == 404
+    )
     assert client.get(f"/en/speaker/nobody/certificates/{cert.id}.pdf").status_code == 404
 
 
@@ -166,7 +172,11 @@ def test_workspace_generate_zip_email_and_access(app, client, auth, ctx):
     auth.login("org@example.org")
     response = client.post(
         "/en/manage/events/alula-2026/certificates/settings",
-        data={"speaker_kind": "appreciation", "speaker_scope": "confirmed", "speaker_language": "en"},
+        data={
+            "speaker_kind": "appreciation",
+            "speaker_scope": "confirmed",
+            "speaker_language": "en",
+        },
     )
     assert response.status_code == 302
     response = client.post("/en/manage/events/alula-2026/certificates/generate")
