@@ -11,7 +11,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, get_timezone_name
 from babel.numbers import format_decimal
 from flask import current_app, g, has_app_context
-from flask_babel import force_locale
+from flask_babel import force_locale, refresh
 
 LANGUAGES: tuple[str, ...] = ("ar", "en", "fr")
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
@@ -155,6 +155,7 @@ def localized_blueprint(name: str, import_name: str, url_prefix: str = ""):
         if lang not in LANGUAGES:
             abort(404)
         g.lang = lang
+        refresh()  # Flask-Babel caches the locale per application context
 
     @bp.url_defaults
     def add_lang(endpoint, values):
