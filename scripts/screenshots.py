@@ -1,0 +1,111 @@
+"""Screenshots for the README: the public Arabic agenda and the Arabic agenda builder.
+
+Starts the demo app (a temporary SQLite database seeded with ``seed-demo``) on a free local
+port and photographs it with Playwright and Debian's Chromium.
+
+    .venv/bin/python scripts/screenshots.py [--output docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+EVENT = "ide-2026"
+
+
+def build_app(workdir: Path, password: str):
+    from symposium import create_app
+    from symposium.auth.services import create_user
+    from symposium.extensions import db
+
+    app = create_app(
+        {
+            "SECRET_KEY": secrets.token_hex(32),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'demo.sqlite3'}",
+            "STORAGE_DIR": str(workdir / "storage"),
+            "RATELIMIT_ENABLED": False,
+            "JOBS_EAGER": True,
+            "SYMPOSIUM_BASE_URL": "http://127.0.0.1",
+        }
+    )
+    app.instance_path = str(workdir / "instance")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    with app.app_context():
+        db.create_all()
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    if result.exit_code != 0:
+        raise SystemExit(f"seed-demo failed: {result.output}")
+    with app.app_context():
+        create_user(db.session, "screenshots@example.org", password, "admin")
+        db.session.commit()
+    return app
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", default=str(ROOT / "docs" / "screenshots"))
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        print(f"{CHROMIUM} is missing: install Debian's chromium package", file=sys.stderr)
+        return 1
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs):
+            pass
+
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(16)
+    with tempfile.TemporaryDirectory() as tmp:
+        app = build_app(Path(tmp), password)
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        base = f"http://127.0.0.1:{server.server_port}"
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = browser.new_page(
+                    viewport={"width": 1280, "height": 900}, locale="ar", device_scale_factor=1
+                )
+                response = page.goto(f"{base}/ar/events/{EVENT}/agenda")
+                if response is None or response.status != 200:
+                    raise SystemExit(f"public agenda answered {response and response.status}")
+                page.screenshot(path=str(out / "agenda-ar.png"), full_page=True)
+                page.goto(f"{base}/ar/login")
+                page.fill("#email", "screenshots@example.org")
+                page.fill("#password", password)
+                page.click("form button[type=submit]")
+                page.wait_for_url("**/ar/manage/**")
+                page.goto(f"{base}/ar/manage/events/{EVENT}/agenda")
+                page.screenshot(path=str(out / "agenda-builder-ar.png"), full_page=True)
+                browser.close()
+        finally:
+            server.shutdown()
+            thread.join(5)
+    for name in ("agenda-ar.png", "agenda-builder-ar.png"):
+        print(f"wrote {out / name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
