@@ -70,6 +70,10 @@ class Config:
     STORAGE_DIR = os.environ.get("STORAGE_DIR")
     PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-01")
 
+    # Registration emails are rendered in the background this many seconds after the commit,
+    # so that a burst of registrations shares one run (docs/registration.md)
+    REGISTRATION_EMAIL_DELAY = float(os.environ.get("REGISTRATION_EMAIL_DELAY") or 1.0)
+
 
 class TestingConfig(Config):
     TESTING = True

@@ -78,9 +78,11 @@ def fill_seats_command(slug):
 def send_pending_command():
     """Deliver the emails waiting in the outbox (those due now)."""
     from ..services.mail import deliver_pending
+    from ..services.notifications import process_pending
 
+    rendered = process_pending()
     sent = deliver_pending()
-    click.echo(f"sent {sent}")
+    click.echo(f"rendered {rendered}, sent {sent}")
 
 
 @mail_cli.command("status")

@@ -101,3 +101,29 @@ class Counter(db.Model):
     name: Mapped[str] = mapped_column(String(120), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class RegistrationNotice(db.Model):
+    """An email owed to a registrant (confirmation, waiting list, promotion...).
+
+    Written in the same transaction as the change it reports (so it exists exactly when the
+    change is committed) and turned into an outbox email by a background job, so that the
+    registration request does not pay for rendering the email and its calendar file.
+    """
+
+    __tablename__ = "registration_notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    signup_id: Mapped[int | None] = mapped_column(
+        ForeignKey("session_registration.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the email was written to the outbox (or skipped); NULL = still owed
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    registration: Mapped[Registration] = relationship()
+    signup: Mapped[SessionRegistration | None] = relationship()

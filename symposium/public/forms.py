@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -25,6 +27,12 @@ from ..services.registration import (
     normalize_text,
     text_problem,
 )
+
+
+@lru_cache(maxsize=8)
+def _countries(lang: str) -> tuple[SelectChoice, ...]:
+    """Countries named in ``lang`` (computed once per language: ~250 Babel lookups)."""
+    return tuple(SelectChoice(code, name) for code, name in country_choices(lang))
 
 
 def _strip(value):
@@ -142,11 +150,14 @@ class RegistrationForm(FlaskForm):
         _l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"}
     )
 
+    def set_session_choices(self, session_choices) -> None:
+        self.sessions.choices = [SelectChoice(key, label) for key, label in session_choices]
+
     def __init__(self, *args, lang: str, session_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = [
             SelectChoice("", _("— Choose —")),
-            *(SelectChoice(code, name) for code, name in country_choices(lang)),
+            *_countries(lang),
         ]
         self.sessions.choices = [SelectChoice(key, label) for key, label in session_choices]
         if not self.preferred_language.data:

@@ -69,11 +69,21 @@ def _data_from(form: RegistrationForm) -> reg.RegistrationData:
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
 @limiter.limit(_registration_limit, methods=["POST"])
 def register(slug):
+    form = RegistrationForm(lang=g.lang)
+    checked = None
+    if request.method == "POST" and form.validate_on_submit() and not form.website.data:
+        # Everything that needs no database runs before the transaction starts (on SQLite the
+        # first query takes the write lock until the commit)
+        try:
+            checked = reg.check(_data_from(form))
+        except reg.RegistrationError as exc:
+            _show_error(form, exc)
     event = get_published_or_404(slug)
-    form = RegistrationForm(lang=g.lang, session_choices=_session_choices(event))
     closed = reg.registration_closed_reason(event)
 
     def page(status=200):
+        # The session choices (with seats left) are only needed to show the form
+        form.set_session_choices(_session_choices(event))
         return render_template(
             "public/register.html", event=event, form=form, closed=closed
         ), status
@@ -82,21 +92,17 @@ def register(slug):
         return page()
     if closed:
         return page(400)
-    if not form.validate_on_submit():
-        return page(400)
-    if form.website.data:
+    if form.website.data and not form.errors:
         # Honeypot filled: answer like a success, store nothing
         session["registration"] = {"slug": slug, "outcome": "received"}
         return redirect(url_for(".registered", slug=slug), 303)
+    if checked is None:
+        return page(400)
     try:
-        result = reg.register(db.session, event, _data_from(form))
+        result = reg.register(db.session, event, checked)
     except reg.RegistrationError as exc:
         db.session.rollback()
-        target = getattr(form, exc.field, None) if exc.field else None
-        if target is not None:
-            target.errors = [*target.errors, exc.message]
-        else:
-            form.form_errors.append(exc.message)
+        _show_error(form, exc)
         closed = reg.registration_closed_reason(event)
         return page(400)
     token = result.registration.token
@@ -107,6 +113,14 @@ def register(slug):
         "token": token if result.created else None,
     }
     return redirect(url_for(".registered", slug=slug), 303)
+
+
+def _show_error(form, exc: reg.RegistrationError) -> None:
+    target = getattr(form, exc.field, None) if exc.field else None
+    if target is not None:
+        target.errors = [*target.errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
 
 
 @bp.get("/events/<slug>/registered")

@@ -1,17 +1,29 @@
 """Emails to registrants: confirmation, waiting list, promotion, cancellation, link re-sent.
 
 Each email is rendered in the registrant's preferred language (subject, plain text and HTML),
-carries the personal link (on SYMPOSIUM_BASE_URL) and an .ics file of the event, and is queued
-in the outbox inside the caller's transaction: it leaves only if the change is committed.
+carries the personal link (on SYMPOSIUM_BASE_URL) and an .ics file of the event.
+
+``notify`` only records a ``RegistrationNotice`` in the caller's transaction (cheap, and it
+exists exactly when the change is committed). After the commit a background job
+(``process_pending``) renders the owed emails into the outbox, whose delivery job sends them
+with retries. ``flask mail send-pending`` does both for anything left over.
 """
 
 from __future__ import annotations
 
-from flask import render_template
+import email.policy
+import threading
+
+from flask import current_app, render_template
+from sqlalchemy import event as sa_event
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session as OrmSession
 
+from ..extensions import db
 from ..i18n import fmt_date, language, text_direction, tz_label
 from ..models import Registration, SessionRegistration
+from ..models.registration import RegistrationNotice
+from ..models.types import utcnow
 from . import ics, mail
 
 # status / action -> outbox kind
@@ -39,7 +51,7 @@ def render(session: OrmSession, registration: Registration, what: str, *, signup
             "lang": lang,
             "text_dir": text_direction(lang),
             "url": personal_url(registration, lang),
-            "position": waitlist_position(session, registration),
+            "position": waitlist_position(session, registration) if kind == "waitlist" else None,
             "signup": signup,
             "signup_position": session_waitlist_position(session, signup) if signup else None,
             "event_title": event.t("title", lang),
@@ -67,10 +79,24 @@ def notify(
     what: str,
     *,
     signup: SessionRegistration | None = None,
-):
-    """Queue the email ``what`` (a key of KINDS) to the registrant; returns the outbox row."""
+) -> RegistrationNotice | None:
+    """Owe the registrant the email ``what`` (a key of KINDS), in the caller's transaction.
+
+    The email is rendered and put in the outbox by a background job after the commit
+    (``process_pending``); nothing is sent if the transaction rolls back.
+    """
     if registration.anonymised_at is not None:
         return None
+    if what not in KINDS:
+        raise ValueError(f"unknown notification: {what}")
+    notice = RegistrationNotice(registration=registration, kind=what, signup=signup)
+    session.add(notice)
+    session.info["registration_notices"] = True
+    return notice
+
+
+def build_email(session: OrmSession, registration: Registration, what: str, *, signup=None):
+    """The complete email (subject, text, HTML, .ics attachment) in the registrant's language."""
     subject, text, html, lang = render(session, registration, what, signup=signup)
     attachments = []
     if what != "cancellation":
@@ -85,10 +111,115 @@ def notify(
         attachments=attachments,
         lang=lang,
     )
-    return mail.queue_email(session, message, kind=KINDS[what])
+    # Serialise with CRLF line ends: the stored bytes go to SMTP as they are (RFC 5321)
+    message.policy = email.policy.SMTP
+    return message
 
 
 def _url(registration: Registration) -> str:
     from .registration import personal_url
 
     return personal_url(registration)
+
+
+def process_pending(limit: int = 200) -> int:
+    """Render the owed emails into the outbox (run as a job; safe to run concurrently).
+
+    Each batch claims its notices with a conditional UPDATE in the same transaction that writes
+    the outbox rows, so every notice becomes exactly one email even with several workers.
+    Returns the number of emails queued.
+    """
+    _scheduled.clear()
+    queued = 0
+    while True:
+        ids = db.session.scalars(
+            select(RegistrationNotice.id)
+            .where(RegistrationNotice.processed_at.is_(None))
+            .order_by(RegistrationNotice.id)
+            .limit(limit)
+        ).all()
+        if not ids:
+            db.session.commit()
+            return queued
+        now = utcnow()
+        claimed = db.session.scalars(
+            update(RegistrationNotice)
+            .where(RegistrationNotice.id.in_(ids), RegistrationNotice.processed_at.is_(None))
+            .values(processed_at=now)
+            .returning(RegistrationNotice.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        notices = db.session.scalars(
+            select(RegistrationNotice)
+            .where(RegistrationNotice.id.in_(claimed))
+            .order_by(RegistrationNotice.id)
+        ).all()
+        for notice in notices:
+            registration = notice.registration
+            if registration.anonymised_at is not None:
+                continue
+            message = build_email(db.session, registration, notice.kind, signup=notice.signup)
+            mail.queue_email(db.session, message, kind=KINDS[notice.kind])
+            queued += 1
+        eager = current_app.config.get("JOBS_EAGER")
+        if eager:
+            # The outbox's after-commit hook cannot run the delivery inline from inside a
+            # commit; deliver right after it instead.
+            db.session.info.pop("outbox_dirty", None)
+        db.session.commit()
+        if eager and queued:
+            mail.deliver_pending()
+        if len(ids) < limit:
+            return queued
+
+
+class _Flag:
+    """Coalesce the background runs in this process: one queued run serves every commit
+    made before it starts."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._set = False
+
+    def set_if_clear(self) -> bool:
+        with self._lock:
+            if self._set:
+                return False
+            self._set = True
+            return True
+
+    def clear(self) -> None:
+        with self._lock:
+            self._set = False
+
+
+_scheduled = _Flag()
+
+
+def schedule_processing() -> None:
+    from ..jobs import enqueue, run_job
+
+    cfg = current_app.config
+    path = "symposium.services.notifications:process_pending"
+    if cfg.get("JOBS_EAGER"):
+        # Inline (tests), in a fresh app context: the committed session cannot be used here
+        run_job(current_app._get_current_object(), path, [], {})  # type: ignore[attr-defined]
+        return
+    if cfg.get("CELERY_BROKER_URL") or _scheduled.set_if_clear():
+        try:
+            # A short delay lets a burst of registrations share one run
+            enqueue(path, delay=float(cfg.get("REGISTRATION_EMAIL_DELAY") or 0))
+        except Exception:  # noqa: BLE001 - the notices stay owed; the next run takes them
+            _scheduled.clear()
+            current_app.logger.exception("could not start the registration emails")
+
+
+@sa_event.listens_for(db.session, "after_commit")
+def _after_commit(session):
+    if session.info.pop("registration_notices", False):
+        schedule_processing()
+
+
+@sa_event.listens_for(db.session, "after_rollback")
+def _after_rollback(session):
+    session.info.pop("registration_notices", None)

@@ -86,6 +86,14 @@ class RegistrationData:
     consent: bool = True
 
 
+@dataclass(frozen=True)
+class CheckedData:
+    """Registration data that passed ``check`` (normalised values), ready to store."""
+
+    values: dict
+    sessions: tuple[str, ...]
+
+
 @dataclass
 class RegistrationResult:
     registration: Registration
@@ -174,6 +182,14 @@ def _resolve_sessions(session: OrmSession, event: Event, keys: Iterable[str]) ->
     return [found[k] for k in wanted]
 
 
+def check(data: RegistrationData | CheckedData) -> CheckedData:
+    """Check and normalise the data without touching the database (views call it before
+    their transaction starts); raise RegistrationError on the first problem."""
+    if isinstance(data, CheckedData):
+        return data
+    return CheckedData(_clean(data), tuple(data.sessions or ()))
+
+
 def _clean(data: RegistrationData) -> dict:
     """Check and normalise the data; raise RegistrationError on the first problem."""
     values = {}
@@ -216,8 +232,20 @@ def _clean(data: RegistrationData) -> dict:
 
 
 def lock_event(session: OrmSession, event: Event) -> None:
-    """Serialise changes to this event's registrations (row lock; SQLite: already serialised)."""
-    session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    """Serialise changes to this event's registrations (row lock; SQLite: already serialised
+    by BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+
+
+def _take_event_seat_locked(session: OrmSession, event: Event) -> bool:
+    """Second chance when the event looked full: under the event lock, a cancellation that
+    was committing meanwhile is visible (PostgreSQL READ COMMITTED skips, without waiting,
+    a row whose visible version fails the WHERE)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return False
+    lock_event(session, event)
+    return _take_event_seat(session, event)
 
 
 def _take_event_seat(session: OrmSession, event: Event) -> bool:
@@ -276,13 +304,6 @@ def next_counter(session: OrmSession, name: str) -> int:
     return value
 
 
-def _refresh_counts(session: OrmSession, event: Event, items: Iterable[Session] = ()) -> None:
-    """Reload the counters changed by UPDATE statements into the loaded objects."""
-    session.refresh(event, ["confirmed_count"])
-    for item in items:
-        session.refresh(item, ["confirmed_count"])
-
-
 # --------------------------------------------------------------------------- register
 
 
@@ -308,7 +329,7 @@ def by_token(session: OrmSession, token: str) -> Registration | None:
 def register(
     session: OrmSession,
     event: Event,
-    data: RegistrationData,
+    data: RegistrationData | CheckedData,
     *,
     source: str = "online",
     by=None,
@@ -322,22 +343,16 @@ def register(
     """
     from . import notifications
 
-    values = _clean(data)
+    checked = check(data)
+    values = dict(checked.values)
     if source == "online":
         reason = registration_closed_reason(event)
         if reason:
             raise RegistrationError(reason)
     if values["attendance_mode"] == "online" and not event.hybrid:
         values["attendance_mode"] = "in_person"
-    chosen = _resolve_sessions(session, event, data.sessions)
+    chosen = _resolve_sessions(session, event, checked.sessions)
 
-    existing = find_registration(session, event, values["email"])
-    if existing is not None:
-        if notify:
-            notifications.notify(session, existing, "already")
-        return RegistrationResult(existing, created=False)
-
-    lock_event(session, event)
     now = utcnow()
     registration = Registration(
         event_id=event.id,
@@ -351,35 +366,39 @@ def register(
         **values,
     )
     try:
+        # The unique (event, email) index decides duplicates: no count or lookup first. A
+        # duplicate rolls the savepoint back, seat and waiting-list number included.
         with session.begin_nested():
+            # Insert first, take the seat last: the hot event row stays locked (PostgreSQL)
+            # for the shortest time before the commit
+            registration.status = "confirmed"
+            registration.confirmed_at = now
             session.add(registration)
             session.flush()
-            if _take_event_seat(session, event):
-                registration.status = "confirmed"
-                registration.confirmed_at = now
-            else:
+            if not (_take_event_seat(session, event) or _take_event_seat_locked(session, event)):
                 registration.status = "waitlisted"
+                registration.confirmed_at = None
                 registration.waitlist_seq = next_counter(session, f"waitlist:event:{event.id}")
             for item in chosen:
                 _add_signup(session, registration, item)
             session.flush()
     except IntegrityError:
-        # The same email registered at the same moment in another transaction
         existing = find_registration(session, event, values["email"])
         if existing is None:
             raise
         if notify:
             notifications.notify(session, existing, "already")
         return RegistrationResult(existing, created=False)
-    session.refresh(event, ["confirmed_count"])
-    audit.record(
-        session,
-        "registration.create",
-        user=by,
-        event=event,
-        target=f"registration:{registration.id}",
-        details={"status": registration.status, "source": source},
-    )
+    session.expire(event, ["confirmed_count"])
+    if by is not None or source != "online":
+        audit.record(
+            session,
+            "registration.create",
+            user=by,
+            event=event,
+            target=f"registration:{registration.id}",
+            details={"status": registration.status, "source": source},
+        )
     if notify:
         notifications.notify(session, registration, registration.status)
     return RegistrationResult(registration, created=True)
@@ -468,7 +487,7 @@ def fill_free_seats(session: OrmSession, event: Event, *, by=None) -> list[Regis
         )
         notifications.notify(session, first, "promotion")
         promoted.append(first)
-    session.refresh(event, ["confirmed_count"])
+    session.expire(event, ["confirmed_count"])
     return promoted
 
 
@@ -496,7 +515,7 @@ def fill_free_session_seats(session: OrmSession, item_id: int) -> list[SessionRe
         notifications.notify(session, first.registration, "session_promotion", signup=first)
         promoted.append(first)
     if item is not None:
-        session.refresh(item, ["confirmed_count"])
+        session.expire(item, ["confirmed_count"])
     return promoted
 
 
@@ -512,7 +531,7 @@ def promote(session: OrmSession, registration: Registration, *, by=None) -> Regi
     if not _take_event_seat(session, event):
         raise RegistrationError(_("No seat is free: the event is full."))
     _confirm(session, registration, by=by)
-    session.refresh(event, ["confirmed_count"])
+    session.expire(event, ["confirmed_count"])
     audit.record(
         session,
         "registration.promote",
