@@ -40,7 +40,12 @@ class Config:
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    # Secure cookies by default when the site is served over HTTPS (production)
+    SESSION_COOKIE_SECURE = _bool(
+        "SESSION_COOKIE_SECURE",
+        os.environ.get("SYMPOSIUM_BASE_URL", "").lower().startswith("https://"),
+    )
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
 

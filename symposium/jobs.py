@@ -22,7 +22,8 @@ def resolve(path: str):
     return getattr(importlib.import_module(module_name), attr)
 
 
-def run_job(app: Flask, path: str, args: list, kwargs: dict) -> None:
+def run_job(app: Flask, path: str, args: list, kwargs: dict, *, reraise: bool = False) -> None:
+    """Run a job in a fresh application context (so with its own database session)."""
     from .extensions import db
 
     with app.app_context():
@@ -31,6 +32,8 @@ def run_job(app: Flask, path: str, args: list, kwargs: dict) -> None:
         except Exception:  # noqa: BLE001 - a job's failure is logged, never crashes the app
             db.session.rollback()
             app.logger.exception("Background job %s failed", path)
+            if reraise:
+                raise
         finally:
             db.session.remove()
 
@@ -48,7 +51,9 @@ def enqueue(path: str, *args, delay: float = 0, **kwargs) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     resolve(path)  # fail early on a wrong name
     if app.config.get("JOBS_EAGER"):
-        resolve(path)(*args, **kwargs)
+        # Inline, but in its own app context and session: enqueue may be called from an
+        # after-commit hook, where the caller's session cannot be used.
+        run_job(app, path, list(args), kwargs, reraise=True)
         return
     if app.config.get("CELERY_BROKER_URL"):
         from .celery_app import get_celery

@@ -54,8 +54,6 @@ def build_message(
         msg["Reply-To"] = reply_to
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain=_domain())
-    if lang:
-        msg["Content-Language"] = lang
     msg.set_content(text, charset="utf-8")
     if html:
         msg.add_alternative(html, subtype="html", charset="utf-8")
@@ -68,6 +66,9 @@ def build_message(
             msg.add_attachment(
                 att.content, maintype=att.maintype, subtype=att.subtype, filename=att.filename
             )
+    if lang:
+        # Set last: turning the message multipart moves earlier content headers into a part
+        msg["Content-Language"] = lang
     return msg
 
 

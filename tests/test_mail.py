@@ -1,0 +1,73 @@
+"""The outbox: mail written in the transaction, delivered after commit, never before."""
+
+from email import message_from_bytes, policy
+from pathlib import Path
+
+from symposium.extensions import db
+from symposium.models import OutboxEmail
+from symposium.services import mail
+
+
+def _outbox_files(app):
+    folder = Path(app.instance_path) / "outbox"
+    return sorted(folder.glob("*.eml")) if folder.exists() else []
+
+
+def test_mail_is_delivered_after_commit_in_the_recipients_language(app):
+    with app.app_context():
+        message = mail.build_message(
+            to="amal@example.org",
+            subject="تأكيد التسجيل",
+            text="مرحبا",
+            html="<p>مرحبا</p>",
+            lang="ar",
+        )
+        mail.queue_email(db.session, message, kind="test")
+        assert _outbox_files(app) == []  # nothing leaves before the commit
+        db.session.commit()
+        row = db.session.scalar(db.select(OutboxEmail))
+        assert row.status == "sent" and row.attempts == 1
+    files = _outbox_files(app)
+    assert len(files) == 1
+    parsed = message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert parsed["Subject"] == "تأكيد التسجيل"
+    assert parsed["Content-Language"] == "ar"
+    assert parsed.get_body(("plain",)).get_content().strip() == "مرحبا"
+
+
+def test_rolled_back_mail_is_never_sent(app):
+    with app.app_context():
+        mail.queue_email(db.session, mail.build_message(to="x@example.org", subject="s", text="t"))
+        db.session.rollback()
+        assert db.session.scalar(db.select(db.func.count(OutboxEmail.id))) == 0
+    assert _outbox_files(app) == []
+
+
+def test_failed_delivery_is_retried_then_marked_failed(app, monkeypatch):
+    calls = []
+
+    def flaky(raw, recipient):
+        calls.append(recipient)
+        if len(calls) == 1:
+            raise OSError("connection refused")
+
+    monkeypatch.setattr(mail, "_transport_send", flaky)
+    with app.app_context():
+        mail.queue_email(db.session, mail.build_message(to="y@example.org", subject="s", text="t"))
+        db.session.commit()
+        row = db.session.scalar(db.select(OutboxEmail))
+        assert row.status == "sent" and row.attempts == 2 and len(calls) == 2
+
+    def broken(raw, recipient):
+        raise OSError("still down")
+
+    monkeypatch.setattr(mail, "_transport_send", broken)
+    with app.app_context():
+        mail.queue_email(db.session, mail.build_message(to="z@example.org", subject="s", text="t"))
+        db.session.commit()
+        row = db.session.scalar(
+            db.select(OutboxEmail).where(OutboxEmail.recipient == "z@example.org")
+        )
+        assert row.status == "failed"
+        assert row.attempts == app.config["MAIL_MAX_ATTEMPTS"]
+        assert "still down" in row.last_error
