@@ -51,9 +51,9 @@ def enqueue(path: str, *args, delay: float = 0, **kwargs) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     resolve(path)  # fail early on a wrong name
     if app.config.get("JOBS_EAGER"):
-        # Inline, but in its own app context and session: enqueue may be called from an
-        # after-commit hook, where the caller's session cannot be used.
-        run_job(app, path, list(args), kwargs, reraise=True)
+        # Inline, in the caller's context (tests). From an after-commit hook, where the
+        # caller's session cannot be used, call ``run_job`` instead (a fresh app context).
+        resolve(path)(*args, **kwargs)
         return
     if app.config.get("CELERY_BROKER_URL"):
         from .celery_app import get_celery

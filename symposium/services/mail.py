@@ -111,10 +111,17 @@ def init_outbox_hook() -> None:
     @sa_event.listens_for(db.session, "after_commit")
     def after_commit(session):
         if session.info.pop("outbox_dirty", False):
-            from ..jobs import enqueue
+            from ..jobs import enqueue, run_job
 
+            path = "symposium.services.mail:deliver_pending"
             try:
-                enqueue("symposium.services.mail:deliver_pending")
+                if current_app.config.get("JOBS_EAGER"):
+                    # Inline (tests): in a fresh app context, as the committed session
+                    # cannot be used from inside its own after-commit hook
+                    app = current_app._get_current_object()  # type: ignore[attr-defined]
+                    run_job(app, path, [], {}, reraise=True)
+                else:
+                    enqueue(path)
             except Exception:  # noqa: BLE001 - mail stays in the outbox for the next run
                 current_app.logger.exception("could not start email delivery")
 
