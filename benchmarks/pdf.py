@@ -1,10 +1,23 @@
 """PDF speed: naive one-document-per-certificate vs the bulk path, single, programme.
 
-Run: .venv/bin/python benchmarks/pdf.py   (uses a temporary SQLite database and storage)
+Run: .venv/bin/python benchmarks/pdf.py [--workers N]
+(a temporary SQLite database and storage; the same certificate template for every line)
+
+- naive: what one writes without thinking, per certificate: the template rendered to HTML,
+  then ``HTML(string=..., base_url=..., url_fetcher=...).write_pdf(stylesheets=[fonts.css],
+  font_config=FontConfiguration())`` with a FRESH FontConfiguration (fonts loaded, subset
+  and embedded for every certificate), the QR code as an SVG data-URL ``<img>`` (segno).
+  Python modules are imported and warm; nothing else is shared between certificates.
+- bulk: ``certificates.prepare_batch`` + the engine: 50 certificates per WeasyPrint layout,
+  QR codes drawn as vector shapes after layout, split per holder with pikepdf. Measured in
+  one process, then across worker processes (the path ``generate_all`` and the CLI take
+  when there is more than one batch), with the pool's start-up cost shown separately.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
 import tempfile
 import time
@@ -19,6 +32,7 @@ from weasyprint.urls import path2url  # noqa: E402
 
 from symposium import create_app, pdf  # noqa: E402
 from symposium.extensions import db  # noqa: E402
+from symposium.pdf import pool  # noqa: E402
 from symposium.services import certificates as certs  # noqa: E402
 from symposium.services import programme  # noqa: E402
 from tests.factories import (  # noqa: E402
@@ -36,9 +50,11 @@ LANGS = ["ar", "en", "fr"]
 
 def naive(certificate) -> bytes:
     """What one writes without thinking: a fresh font configuration and document each time."""
+    context = certs.document_context(certificate)
+    context["qr"] = certs.qr_data_uri(certs.verify_url(certificate))  # an <img>, as one would
     html = pdf.render_html(
         certs.TEMPLATE,
-        {"documents": [certs.document_context(certificate)]},
+        {"documents": [context]},
         lang=certificate.language,
         title=certs.document_title(certificate),
         created=certificate.issued_at,
@@ -53,7 +69,17 @@ def naive(certificate) -> bytes:
     ).write_pdf(stylesheets=[css], font_config=fonts)
 
 
+def bulk(issued, workers: int) -> list[bytes]:
+    """The bulk path as ``generate_all`` runs it (batches of 50; workers when > 1)."""
+    batches = [issued[i : i + certs.BATCH_SIZE] for i in range(0, len(issued), certs.BATCH_SIZE)]
+    prepared = (certs.prepare_batch(batch) for batch in batches)
+    return [data for result in pdf.render_batches(prepared, workers) for data in result]
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=0, help="0 = one per CPU (max 4)")
+    workers = pool.parse_workers(parser.parse_args().workers)
     tmp = Path(tempfile.mkdtemp(prefix="symposium-bench-"))
     app = create_app(
         {
@@ -93,6 +119,7 @@ def main() -> None:
         session.commit()
 
         certs.render_certificate(issued[0])  # warm-up (imports, first font load)
+        naive(issued[1])
 
         start = time.perf_counter()
         for certificate in issued[:20]:
@@ -100,8 +127,19 @@ def main() -> None:
         naive_each = (time.perf_counter() - start) / 20
 
         start = time.perf_counter()
-        out = certs.render_certificates(issued[:100])
+        out = bulk(issued, 1)
         bulk_each = (time.perf_counter() - start) / len(out)
+
+        parallel_cold = parallel_each = None
+        if workers > 1:
+            start = time.perf_counter()
+            bulk(issued, workers)  # includes starting and warming the worker processes
+            parallel_cold = (time.perf_counter() - start) / len(out)
+            start = time.perf_counter()
+            parallel = bulk(issued, workers)
+            parallel_each = (time.perf_counter() - start) / len(out)
+            assert parallel == out, "worker processes must give the same bytes"
+            pool.shutdown()
 
         start = time.perf_counter()
         for certificate in issued[:10]:
@@ -118,13 +156,30 @@ def main() -> None:
         book = programme.render_programme(session, event, "ar", "single")
         prog = time.perf_counter() - start
 
-    print(f"naive, one document per certificate (20):    {naive_each * 1000:8.1f} ms each")
-    print(f"bulk, one layout split per holder (100):      {bulk_each * 1000:8.1f} ms each")
-    print(f"ratio naive / bulk:                           {naive_each / bulk_each:8.1f} x")
-    print(f"single on-demand certificate (warm fonts):    {single * 1000:8.1f} ms")
-    print(f"download of an issued certificate (stored):   {stored * 1000:8.2f} ms")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} CPUs, load average {load}; workers: {workers}")
+    print(f"naive, one document per certificate (20):     {naive_each * 1000:8.1f} ms each")
+    print(f"bulk, one process, 50 per layout (100):       {bulk_each * 1000:8.1f} ms each")
+    if parallel_each is not None:
+        print(
+            f"bulk, {workers} worker processes, warm pool (100):  "
+            f"{parallel_each * 1000:8.1f} ms each"
+        )
+        print(f"  same, first run incl. pool start-up (100):  {parallel_cold * 1000:8.1f} ms each")
+    print(f"ratio naive / bulk, one process:               {naive_each / bulk_each:8.1f} x")
+    if parallel_each is not None:
+        print(
+            f"ratio naive / bulk, {workers} workers:                "
+            f"{naive_each / parallel_each:8.1f} x"
+        )
+    print(f"single on-demand certificate (warm fonts):     {single * 1000:8.1f} ms")
+    print(f"download of an issued certificate (stored):    {stored * 1000:8.2f} ms")
     print(
-        f"programme, 100 sessions, 40 bios (ar):        {prog * 1000:8.1f} ms ({len(book) // 1024} KiB)"
+        f"programme, 100 sessions, 40 bios (ar):         {prog * 1000:8.1f} ms "
+        f"({len(book) // 1024} KiB)"
+    )
+    print(
+        f"average size of a bulk certificate PDF:        {sum(map(len, out)) // len(out) // 1024:8d} KiB"
     )
 
 

@@ -167,9 +167,12 @@ def _start(event: Event, kind: str, target: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     job = certs.start_job(db.session, event, kind, user=current_user)
+    job_id, slug = job.id, event.slug  # read before commit: no new transaction afterwards
     db.session.commit()
-    jobs.enqueue(target, job.id)
-    return redirect(url_for(".certificates_job", slug=event.slug, job_id=job.id))
+    # (reading expired attributes after the commit would open a write transaction on
+    # SQLite, blocking an eager job that runs in its own session)
+    jobs.enqueue(target, job_id)
+    return redirect(url_for(".certificates_job", slug=slug, job_id=job_id))
 
 
 @bp.post("/events/<slug>/certificates/generate")

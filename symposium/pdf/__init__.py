@@ -9,39 +9,49 @@
 - Deterministic output: creation/modification dates come from the caller (e.g. the
   certificate's issue date), no random identifiers: the same input gives the same bytes.
 - Speed: :func:`render_many` lays out many documents in ONE WeasyPrint document (fonts
-  embedded once) and splits it into standalone PDFs with pypdf.
+  embedded once) and splits it into standalone PDFs with pikepdf (:mod:`.engine`); QR codes
+  are drawn as vector shapes after layout (:mod:`.qr`); :func:`render_batches` spreads
+  batches over worker processes (:mod:`.pool`). Modules ``fetch``, ``engine``, ``qr`` and
+  ``pool`` need no Flask app, so worker processes can run them.
 """
 
 from __future__ import annotations
 
-import base64
-import mimetypes
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from io import BytesIO
 from pathlib import Path
-from urllib.parse import unquote, unquote_to_bytes, urlsplit
-from urllib.request import url2pathname
 
 from flask import current_app, render_template
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
+from weasyprint.urls import path2url
 
-# A constant date for documents that have no natural date of their own (reproducible bytes)
-EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
-DATA_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/svg+xml"})
-MAX_RESOURCE_BYTES = 10 * 1024 * 1024
+from . import engine, pool
+from .engine import EPOCH, Batch, Part, pdf_date
+from .fetch import DATA_IMAGE_TYPES, MAX_RESOURCE_BYTES, ResourceRefused, RestrictedFetcher
 
-_lock = threading.RLock()
-_font_config: FontConfiguration | None = None
-_font_css: dict[str, CSS] = {}
-
-
-class ResourceRefused(ValueError):
-    """The renderer asked for a resource outside the allowed folders."""
+__all__ = [
+    "DATA_IMAGE_TYPES",
+    "EPOCH",
+    "MAX_RESOURCE_BYTES",
+    "Batch",
+    "Part",
+    "ResourceRefused",
+    "RestrictedFetcher",
+    "allowed_roots",
+    "configured_workers",
+    "fetcher",
+    "pdf_date",
+    "prepare_many",
+    "render",
+    "render_batches",
+    "render_html",
+    "render_many",
+    "static_path",
+    "storage_path",
+    "w3c_date",
+    "write_atomic",
+]
 
 
 def allowed_roots() -> list[Path]:
@@ -53,63 +63,6 @@ def allowed_roots() -> list[Path]:
     return roots
 
 
-class RestrictedFetcher(URLFetcher):
-    """WeasyPrint URL fetcher that never touches the network nor files outside ``roots``."""
-
-    def __init__(self, roots: Sequence[Path]):
-        super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
-        self.roots = [Path(r).resolve() for r in roots]
-
-    def fetch(self, url, headers=None):  # noqa: ARG002 - WeasyPrint's signature
-        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-        if scheme == "file":
-            path = self.resolve_file(url)
-            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(
-                path2url(str(path)), path.read_bytes(), {"Content-Type": mime}
-            )
-        if scheme == "data":
-            mime, body = self.parse_data(url)
-            return URLFetcherResponse("data:", body, {"Content-Type": mime})
-        raise ResourceRefused(f"resource refused: {url[:80]}")
-
-    def resolve_file(self, url: str) -> Path:
-        parts = urlsplit(url)
-        if parts.netloc not in ("", "localhost"):
-            raise ResourceRefused("remote file URLs are refused")
-        raw = url2pathname(unquote(parts.path))
-        if any(segment == ".." for segment in raw.replace("\\", "/").split("/")):
-            raise ResourceRefused("'..' in a resource path is refused")
-        path = Path(raw)
-        if not path.is_absolute():
-            raise ResourceRefused("relative resource path")
-        real = path.resolve()  # follows symlinks: a link pointing out of the roots is refused
-        if not any(real.is_relative_to(root) for root in self.roots):
-            raise ResourceRefused("resource outside the allowed folders")
-        if not real.is_file():
-            raise ResourceRefused("no such resource")
-        if real.stat().st_size > MAX_RESOURCE_BYTES:
-            raise ResourceRefused("resource too large")
-        return real
-
-    @staticmethod
-    def parse_data(url: str) -> tuple[str, bytes]:
-        header, sep, payload = url[len("data:") :].partition(",")
-        if not sep:
-            raise ResourceRefused("malformed data URL")
-        params = [p.strip().lower() for p in header.split(";")]
-        mime = params[0] or "text/plain"
-        if mime not in DATA_IMAGE_TYPES:
-            raise ResourceRefused(f"data URL of type {mime} refused")
-        if "base64" in params[1:]:
-            body = base64.b64decode(unquote(payload), validate=False)
-        else:
-            body = unquote_to_bytes(payload)
-        if len(body) > MAX_RESOURCE_BYTES:
-            raise ResourceRefused("data URL too large")
-        return mime, body
-
-
 def fetcher() -> RestrictedFetcher:
     return RestrictedFetcher(allowed_roots())
 
@@ -118,19 +71,22 @@ def static_path(*parts: str) -> Path:
     return Path(current_app.static_folder or "", *parts)
 
 
-def _shared_fonts(url_fetcher: RestrictedFetcher) -> tuple[FontConfiguration, CSS]:
-    """One FontConfiguration for the process: @font-face files are loaded once."""
-    global _font_config
-    if _font_config is None:
-        _font_config = FontConfiguration()
-    key = str(static_path())
-    if key not in _font_css:
-        _font_css[key] = CSS(
-            filename=str(static_path("css", "fonts.css")),
-            url_fetcher=url_fetcher,
-            font_config=_font_config,
-        )
-    return _font_config, _font_css[key]
+def _environment() -> tuple[str, tuple[str, ...], str]:
+    """(base URL, allowed roots, fonts.css path) of the current app: plain strings."""
+    return (
+        path2url(str(static_path())) + "/",
+        tuple(str(root) for root in allowed_roots()),
+        str(static_path("css", "fonts.css")),
+    )
+
+
+def configured_workers() -> int:
+    """Worker processes for bulk rendering: ``PDF_WORKERS`` (app config or environment).
+
+    Unset/0/"auto" = one per usable CPU (at most 4); 1 = render in-process only.
+    """
+    value = current_app.config.get("PDF_WORKERS", os.environ.get("PDF_WORKERS"))
+    return pool.parse_workers(value)
 
 
 def w3c_date(moment: datetime | None) -> str:
@@ -155,27 +111,37 @@ def render_html(template_name: str, context: dict, *, lang: str, title: str, cre
         )
 
 
-def _write(html: str):
-    url_fetcher = fetcher()
-    with _lock:
-        font_config, font_css = _shared_fonts(url_fetcher)
-        document = HTML(
-            string=html,
-            base_url=path2url(str(static_path())) + "/",
-            url_fetcher=url_fetcher,
-        ).render(stylesheets=[font_css], font_config=font_config)
-        return document, document.write_pdf()
-
-
 def render(
-    template_name: str, context: dict, *, lang: str, title: str, created: datetime | None = None
+    template_name: str,
+    context: dict,
+    *,
+    lang: str,
+    title: str,
+    created: datetime | None = None,
+    qr: str | None = None,
 ) -> bytes:
-    """Render ``template_name`` (a full HTML document extending ``pdf/base.html``) to PDF."""
+    """Render ``template_name`` (a full HTML document extending ``pdf/base.html``) to PDF.
+
+    With ``qr`` the template must place an empty element with ``id="qr-0"``: the QR code of
+    ``qr`` is drawn there as vector shapes, and the PDF is finished like a bulk one (same
+    metadata, resources trimmed, deterministic /ID).
+    """
     html = render_html(template_name, context, lang=lang, title=title, created=created)
-    return _write(html)[1]
+    base_url, roots, fonts_css = _environment()
+    if qr is None:
+        return engine.render_plain(html, base_url, roots, fonts_css)
+    batch = Batch(
+        html=html,
+        base_url=base_url,
+        roots=roots,
+        fonts_css=fonts_css,
+        parts=(Part(lang=lang, title=title, created=created, qr=qr),),
+        split=False,
+    )
+    return engine.run(batch)[0]
 
 
-def render_many(
+def prepare_many(
     template_name: str,
     documents: Sequence[dict],
     *,
@@ -184,90 +150,49 @@ def render_many(
     langs: Sequence[str] | None = None,
     titles: Sequence[str] | None = None,
     created: Sequence[datetime | None] | None = None,
-) -> list[bytes]:
-    """Lay out ``documents`` in one WeasyPrint document, return one standalone PDF each.
+    qr: Sequence[str | None] | None = None,
+) -> Batch:
+    """The :class:`Batch` for ``documents`` (needs the app context; rendering does not).
 
-    The template receives ``documents`` and must start document ``i`` with an element whose
-    id is ``doc-<i>`` (each document starting on a new page). Fonts are embedded once for the
-    batch, which is much faster than one render per document; each split PDF keeps the fonts
-    and text of its pages and gets its own title, language and dates.
+    The template receives ``documents`` and must start document ``i`` on a new page with an
+    element whose id is ``doc-<i>``; with ``qr[i]`` set, it places an empty ``qr-<i>``
+    element where that QR code is drawn.
     """
-    if not documents:
-        return []
+    count = len(documents)
+    langs = list(langs or [lang] * count)
+    titles = list(titles or [title] * count)
+    created = list(created or [None] * count)
+    qr = list(qr or [None] * count)
     html = render_html(
         template_name,
         {"documents": list(documents)},
         lang=lang,
         title=title,
-        created=(created or [None])[0],
+        created=created[0] if created else None,
     )
-    document, pdf = _write(html)
-    starts: list[int] = []
-    for index in range(len(documents)):
-        anchor = f"doc-{index}"
-        page = next(
-            (n for n, p in enumerate(document.pages) if anchor in p.anchors),
-            None,
-        )
-        if page is None:
-            raise RuntimeError(f"template {template_name} did not mark {anchor}")
-        starts.append(page)
-    ends = starts[1:] + [len(document.pages)]
-    return split_pdf(
-        pdf,
-        list(zip(starts, ends, strict=True)),
-        langs=list(langs or [lang] * len(documents)),
-        titles=list(titles or [title] * len(documents)),
-        created=list(created or [None] * len(documents)),
+    base_url, roots, fonts_css = _environment()
+    parts = tuple(
+        Part(lang=lg, title=tt, created=cr, qr=code)
+        for lg, tt, cr, code in zip(langs, titles, created, qr, strict=True)
     )
+    return Batch(html=html, base_url=base_url, roots=roots, fonts_css=fonts_css, parts=parts)
 
 
-def split_pdf(
-    pdf: bytes,
-    ranges: list[tuple[int, int]],
-    *,
-    langs: list[str],
-    titles: list[str],
-    created: list[datetime | None],
-) -> list[bytes]:
-    """Split ``pdf`` into standalone PDFs by page ranges (start inclusive, end exclusive)."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import NameObject, TextStringObject
+def render_many(template_name: str, documents: Sequence[dict], **kwargs) -> list[bytes]:
+    """Lay out ``documents`` in ONE WeasyPrint document, return one standalone PDF each.
 
-    reader = PdfReader(BytesIO(pdf))
-    out: list[bytes] = []
-    for (start, end), lang, title, moment in zip(ranges, langs, titles, created, strict=True):
-        writer = PdfWriter()
-        for number in range(start, end):
-            writer.add_page(reader.pages[number])
-        stamp = pdf_date(moment)
-        writer.add_metadata(
-            {
-                "/Title": title,
-                "/Producer": "symposium (WeasyPrint, pypdf)",
-                "/CreationDate": stamp,
-                "/ModDate": stamp,
-            }
-        )
-        writer._root_object[NameObject("/Lang")] = TextStringObject(lang)
-        writer._root_object[NameObject("/ViewerPreferences")] = writer._add_object(
-            _viewer_preferences()
-        )
-        buffer = BytesIO()
-        writer.write(buffer)
-        out.append(buffer.getvalue())
-    return out
+    Fonts are loaded once per process and subset/embedded once per batch, which is much
+    faster than one render per document; each split PDF carries only the resources its pages
+    use and gets its own title, language and dates. Arguments as :func:`prepare_many`.
+    """
+    if not documents:
+        return []
+    return engine.run(prepare_many(template_name, documents, **kwargs))
 
 
-def _viewer_preferences():
-    from pypdf.generic import BooleanObject, DictionaryObject, NameObject
-
-    return DictionaryObject({NameObject("/DisplayDocTitle"): BooleanObject(True)})
-
-
-def pdf_date(moment: datetime | None) -> str:
-    moment = (moment or EPOCH).astimezone(UTC)
-    return moment.strftime("D:%Y%m%d%H%M%SZ")
+def render_batches(batches: Iterable[Batch], workers: int = 1) -> Iterator[list[bytes]]:
+    """Render prepared batches in order, across ``workers`` processes when > 1."""
+    return pool.map_batches(batches, workers)
 
 
 def storage_path(*parts: str) -> Path:

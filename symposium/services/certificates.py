@@ -51,6 +51,7 @@ SPEAKER_KINDS = ("participation", "appreciation")
 SPEAKER_SCOPES = ("confirmed", "all")
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: easy to read aloud
 BATCH_SIZE = 50
+MIN_PARALLEL_BATCH = 10  # smaller batches pay font subsetting too often
 TEMPLATE = "pdf/certificate.html"
 BILINGUAL_LANGUAGES = ("ar", "en")
 
@@ -546,7 +547,7 @@ def document_context(certificate: Certificate) -> dict:
         "names": [(n, name_direction(n)) for n in names],
         "number": certificate.number,
         "verify_url": url,
-        "qr": qr_data_uri(url),
+        "qr": None,  # drawn as vector shapes into the "qr-<i>" box after layout (pdf/qr.py)
         "signatories": _signatories(certificate.event, langs),
     }
 
@@ -575,14 +576,13 @@ def render_certificate(certificate: Certificate) -> bytes:
         lang=certificate.language,
         title=document_title(certificate),
         created=certificate.issued_at,
+        qr=verify_url(certificate),
     )
 
 
-def render_certificates(certificates: list[Certificate]) -> list[bytes]:
-    """Many standalone certificate PDFs laid out in one document (fonts embedded once)."""
-    if not certificates:
-        return []
-    return pdf.render_many(
+def prepare_batch(certificates: list[Certificate]) -> pdf.Batch:
+    """The render batch of ``certificates``: one layout, one standalone PDF each."""
+    return pdf.prepare_many(
         TEMPLATE,
         [document_context(c) for c in certificates],
         lang=certificates[0].language,
@@ -590,7 +590,15 @@ def render_certificates(certificates: list[Certificate]) -> list[bytes]:
         langs=[c.language for c in certificates],
         titles=[document_title(c) for c in certificates],
         created=[c.issued_at for c in certificates],
+        qr=[verify_url(c) for c in certificates],
     )
+
+
+def render_certificates(certificates: list[Certificate]) -> list[bytes]:
+    """Many standalone certificate PDFs laid out in one document (in this process)."""
+    if not certificates:
+        return []
+    return pdf.engine.run(prepare_batch(certificates))
 
 
 def relative_pdf_path(certificate: Certificate) -> str:
@@ -664,11 +672,14 @@ def generate_all(
     user=None,
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> GenerateResult:
     """Issue every pending certificate of the event and render all missing PDFs, in batches.
 
     ``on_batch(n)`` is called after each batch (n certificates done) — the job and the CLI
-    commit there and report progress.
+    commit there and report progress. With more than one batch, batches are rendered by
+    ``workers`` processes (default: ``PDF_WORKERS``, one per CPU); this process prepares
+    the HTML and stores the PDFs, in order.
     """
     result = GenerateResult()
     holders = pending_holders(session, event)
@@ -682,9 +693,16 @@ def generate_all(
             cert = _build(session, event, person=row, user=user)
         todo.append(cert)
         result.created += 1
-    for start in range(0, len(todo), batch_size):
-        batch = todo[start : start + batch_size]
-        for cert, data in zip(batch, render_certificates(batch), strict=True):
+    workers = pdf.configured_workers() if workers is None else max(1, workers)
+    size = max(1, batch_size)
+    if len(todo) <= size:
+        workers = 1  # one batch: starting worker processes would cost more than it saves
+    else:
+        size = min(size, max(MIN_PARALLEL_BATCH, -(-len(todo) // workers)))
+    batches = [todo[start : start + size] for start in range(0, len(todo), size)]
+    rendered = pdf.render_batches((prepare_batch(batch) for batch in batches), workers)
+    for batch, pdfs in zip(batches, rendered, strict=True):
+        for cert, data in zip(batch, pdfs, strict=True):
             store_pdf(cert, data)
         session.flush()
         result.rendered += len(batch)
