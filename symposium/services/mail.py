@@ -110,6 +110,8 @@ def init_outbox_hook() -> None:
 
     @sa_event.listens_for(db.session, "after_commit")
     def after_commit(session):
+        if session.in_nested_transaction():
+            return  # a savepoint was released: the real commit is still to come
         if session.info.pop("outbox_dirty", False):
             from ..jobs import enqueue, run_job
 

@@ -216,6 +216,8 @@ def schedule_processing() -> None:
 
 @sa_event.listens_for(db.session, "after_commit")
 def _after_commit(session):
+    if session.in_nested_transaction():
+        return  # a savepoint was released: the real commit is still to come
     if session.info.pop("registration_notices", False):
         schedule_processing()
 
