@@ -71,3 +71,12 @@ def test_failed_delivery_is_retried_then_marked_failed(app, monkeypatch):
         assert row.status == "failed"
         assert row.attempts == app.config["MAIL_MAX_ATTEMPTS"]
         assert "still down" in row.last_error
+
+
+def test_a_released_savepoint_does_not_deliver_before_the_commit(app):
+    with app.app_context():
+        with db.session.begin_nested():
+            mail.queue_email(db.session, mail.build_message(to="s@example.org", subject="s", text="t"))
+        assert _outbox_files(app) == []
+        db.session.commit()
+    assert len(_outbox_files(app)) == 1
