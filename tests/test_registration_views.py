@@ -31,9 +31,20 @@ def test_form_shows_fields_in_the_page_language(client, event):
     page = client.get(f"/fr/events/{event}/register")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    for name in ("full_name", "email", "organisation", "job_title", "country", "city",
-                 "attendance_mode", "preferred_language", "sessions", "accessibility_needs",
-                 "consent", "csrf_token" if False else "website"):
+    for name in (
+        "full_name",
+        "email",
+        "organisation",
+        "job_title",
+        "country",
+        "city",
+        "attendance_mode",
+        "preferred_language",
+        "sessions",
+        "accessibility_needs",
+        "consent",
+        "csrf_token" if False else "website",
+    ):
         assert f'name="{name}"' in html
     assert "Maroc" in html  # countries named in French
     assert '<option selected value="fr">' in html or 'value="fr" selected' in html
@@ -84,27 +95,43 @@ CASES = [
     ({"full_name": ""}, "Please enter your full name.", "Veuillez saisir votre nom complet."),
     ({"full_name": "   "}, "Please enter your full name.", None),
     ({"email": ""}, "Please enter your email address.", None),
-    ({"email": "not-an-email"}, "Please enter a valid email address.",
-     "Veuillez saisir une adresse électronique valide."),
+    (
+        {"email": "not-an-email"},
+        "Please enter a valid email address.",
+        "Veuillez saisir une adresse électronique valide.",
+    ),
     ({"email": "a@b"}, "Please enter a valid email address.", None),
     ({"email": "x" * 250 + "@example.org"}, "This email address is too long.", None),
-    ({"full_name": LONG}, "Please use at most 200 characters.", "Veuillez utiliser au plus 200 caractères."),
+    (
+        {"full_name": LONG},
+        "Please use at most 200 characters.",
+        "Veuillez utiliser au plus 200 caractères.",
+    ),
     ({"organisation": LONG}, "Please use at most 200 characters.", None),
     ({"city": "y" * 121}, "Please use at most 120 characters.", None),
     ({"accessibility_needs": "z" * 2001}, "Please use at most 2000 characters.", None),
     ({"full_name": "Ali\x00Baba"}, "Control characters are not allowed.", None),
     ({"organisation": "Org\x1b[31m"}, "Control characters are not allowed.", None),
     ({"full_name": "Ali\nBaba"}, "Control characters are not allowed.", None),
-    ({"full_name": "Ali \u202eabaB"}, "Text direction control characters are not allowed.",
-     "Les caractères de contrôle du sens du texte ne sont pas autorisés."),
+    (
+        {"full_name": "Ali \u202eabaB"},
+        "Text direction control characters are not allowed.",
+        "Les caractères de contrôle du sens du texte ne sont pas autorisés.",
+    ),
     ({"city": "Rabat\u2066x\u2069"}, "Text direction control characters are not allowed.", None),
-    ({"full_name": "<script>alert(1)</script>"}, "The characters &lt; and &gt; are not allowed here.",
-     "Les caractères &lt; et &gt; ne sont pas autorisés ici."),
+    (
+        {"full_name": "<script>alert(1)</script>"},
+        "The characters &lt; and &gt; are not allowed here.",
+        "Les caractères &lt; et &gt; ne sont pas autorisés ici.",
+    ),
     ({"country": "XX"}, "Please choose a country from the list.", None),
     ({"preferred_language": "de"}, "Please choose a language.", None),
     ({"attendance_mode": "hologram"}, "Please choose how you will attend.", None),
-    ({"consent": None}, "Please accept the privacy notice to register.",
-     "Veuillez accepter la notice de confidentialité pour vous inscrire."),
+    (
+        {"consent": None},
+        "Please accept the privacy notice to register.",
+        "Veuillez accepter la notice de confidentialité pour vous inscrire.",
+    ),
     ({"sessions": ["nope"]}, "Unknown session: nope", "Séance inconnue : nope"),
     ({"sessions": ["talk"]}, "Unknown session: talk", None),
 ]
@@ -143,10 +170,16 @@ def test_script_in_a_text_field_is_stored_as_text_and_escaped(client, app, event
     ("fields", "english", "arabic"),
     [
         ({"registration_open": False}, "Registration is closed.", None),
-        ({"registration_closes_at": utcnow() - timedelta(hours=1)},
-         "Registration closed on the deadline.", "أُغلق التسجيل عند انتهاء الموعد النهائي."),
-        ({"registration_opens_at": utcnow() + timedelta(days=2)},
-         "Registration has not opened yet.", "لم يُفتح التسجيل بعد."),
+        (
+            {"registration_closes_at": utcnow() - timedelta(hours=1)},
+            "Registration closed on the deadline.",
+            "أُغلق التسجيل عند انتهاء الموعد النهائي.",
+        ),
+        (
+            {"registration_opens_at": utcnow() + timedelta(days=2)},
+            "Registration has not opened yet.",
+            "لم يُفتح التسجيل بعد.",
+        ),
     ],
 )
 def test_closed_registration_page_and_post(client, app, fields, english, arabic):
@@ -189,8 +222,15 @@ def test_arabic_registration_keeps_the_name_byte_exact(client, app, event):
     name = "إبراهيم عبدالله الشهري"
     decomposed = unicodedata.normalize("NFD", "  " + name + " ")
     response = post_registration(
-        client, event, "ar", full_name=decomposed, email="ibrahim@example.org",
-        preferred_language="ar", organisation="جامعة الملك سعود", city="الرياض", country="SA",
+        client,
+        event,
+        "ar",
+        full_name=decomposed,
+        email="ibrahim@example.org",
+        preferred_language="ar",
+        organisation="جامعة الملك سعود",
+        city="الرياض",
+        country="SA",
     )
     assert response.status_code == 303
     with app.app_context():
