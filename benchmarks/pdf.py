@@ -8,10 +8,12 @@ Run: .venv/bin/python benchmarks/pdf.py [--workers N]
   font_config=FontConfiguration())`` with a FRESH FontConfiguration (fonts loaded, subset
   and embedded for every certificate), the QR code as an SVG data-URL ``<img>`` (segno).
   Python modules are imported and warm; nothing else is shared between certificates.
-- bulk: ``certificates.prepare_batch`` + the engine: 50 certificates per WeasyPrint layout,
-  QR codes drawn as vector shapes after layout, split per holder with pikepdf. Measured in
-  one process, then across worker processes (the path ``generate_all`` and the CLI take
-  when there is more than one batch), with the pool's start-up cost shown separately.
+- bulk: ``certificates.prepare_batch`` + the engine, batches of 50: per holder only the
+  "names" layer is laid out (names, number, date, link), the rest of the page once per
+  variant as a shared background drawn underneath (symposium/pdf/engine.py); QR codes drawn
+  as vector shapes; split per holder with pikepdf. Measured in one process, then across
+  worker processes (what ``generate_all`` and the CLI do for 200+ certificates or with a
+  warm pool), with the pool's start-up cost shown separately.
 """
 
 from __future__ import annotations

@@ -51,7 +51,13 @@ def attendance_import_command(slug: str, file: Path):
 @certificates_cli.command("generate")
 @click.argument("slug")
 @click.option("--batch-size", default=50, show_default=True, help="Certificates per layout.")
-def generate_command(slug: str, batch_size: int):
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Worker processes (default: PDF_WORKERS, one per CPU, for 200+ certificates).",
+)
+def generate_command(slug: str, batch_size: int, workers: int | None):
     """Issue and render every pending certificate of the event (progress bar)."""
     from ..services import certificates as certs
 
@@ -69,7 +75,7 @@ def generate_command(slug: str, batch_size: int):
             bar.update(n)
 
         result = certs.generate_all(
-            db.session, event, batch_size=max(1, batch_size), on_batch=progress
+            db.session, event, batch_size=max(1, batch_size), on_batch=progress, workers=workers
         )
     db.session.commit()
     click.echo(f"issued {result.created}, rendered {result.rendered}")

@@ -27,7 +27,7 @@ from flask import current_app, render_template
 from weasyprint.urls import path2url
 
 from . import engine, pool
-from .engine import EPOCH, Batch, Part, pdf_date
+from .engine import EPOCH, Batch, Layered, Part, pdf_date
 from .fetch import DATA_IMAGE_TYPES, MAX_RESOURCE_BYTES, ResourceRefused, RestrictedFetcher
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "EPOCH",
     "MAX_RESOURCE_BYTES",
     "Batch",
+    "Layered",
     "Part",
     "ResourceRefused",
     "RestrictedFetcher",
@@ -138,7 +139,7 @@ def render(
         parts=(Part(lang=lang, title=title, created=created, qr=qr),),
         split=False,
     )
-    return engine.run(batch)[0]
+    return engine.run_job(batch)[0]
 
 
 def prepare_many(
@@ -187,11 +188,11 @@ def render_many(template_name: str, documents: Sequence[dict], **kwargs) -> list
     """
     if not documents:
         return []
-    return engine.run(prepare_many(template_name, documents, **kwargs))
+    return engine.run_job(prepare_many(template_name, documents, **kwargs))
 
 
-def render_batches(batches: Iterable[Batch], workers: int = 1) -> Iterator[list[bytes]]:
-    """Render prepared batches in order, across ``workers`` processes when > 1."""
+def render_batches(batches: Iterable[Batch | Layered], workers: int = 1) -> Iterator[list[bytes]]:
+    """Render prepared batches (plain or layered) in order, across ``workers`` processes."""
     return pool.map_batches(batches, workers)
 
 

@@ -13,10 +13,21 @@ How a batch becomes standalone PDFs
    one /Resources dictionary among all pages), copies each part's pages into a new PDF,
    draws the QR code as vector rectangles, sets title, language and dates, and saves with
    a deterministic /ID: the same batch gives the same bytes.
+
+Layered batches (:class:`Layered`, one-page form letters such as certificates)
+Most of a certificate is the same for every holder of a variant (event, kind, language):
+laying it out 50 times is most of the cost. A layered batch lays out, per holder, only a
+"names" layer (names, number, date, link, QR box) and, once per variant and name height, a
+"background" layer (everything else, with an empty box as tall as the names). Each page is
+the names page with the background drawn underneath as a Form XObject: the same text, in
+the same places, with real fonts. The geometry is checked (names box position and width,
+heights, one page each); any difference and the batch is rendered whole instead.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -140,19 +151,195 @@ def run(batch: Batch) -> list[bytes]:
     return finish(data, ranges, batch.parts, boxes)
 
 
-def finish(data: bytes, ranges, parts: Sequence[Part], boxes) -> list[bytes]:
-    """Split WeasyPrint's PDF into standalone PDFs with their own metadata and QR codes."""
+def run_job(job: Batch | Layered) -> list[bytes]:
+    """Render a :class:`Batch` or a :class:`Layered` batch (what worker processes run)."""
+    with gc_paused():
+        return run_layered(job) if isinstance(job, Layered) else run(job)
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """No cyclic garbage collection while a batch renders.
+
+    Layout allocates hundreds of thousands of small objects; the collector then keeps
+    walking the whole heap (15-20 % of a bulk render). Afterwards the two younger
+    generations are collected; older garbage waits for the next full collection.
+    """
+    if not gc.isenabled():  # another thread is rendering (or the caller turned it off)
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect(1)
+
+
+# --------------------------------------------------------------------------- layered
+
+TOLERANCE = 0.01  # CSS px: positions and sizes must agree to a hundredth of a pixel
+SECTION_START, SECTION_END = "<!--section-->", "<!--/section-->"
+
+
+class LayerMismatch(RuntimeError):
+    """The layers would not stack exactly: render the batch whole instead."""
+
+
+@dataclass(frozen=True)
+class Layered:
+    """A batch rendered as per-holder "names" pages over shared "background" pages.
+
+    ``names.html`` holds ``@@OFFSET<k>@@`` for variant k's names-box offset (CSS length);
+    ``background_html`` holds one section per variant between ``<!--section-->`` markers,
+    with ``@@I@@`` (document index) and ``@@HEIGHT@@`` (names-box height);
+    ``variant_of[i]`` is part i's variant; ``whole`` is the same batch in one layer.
+    Anchors: ``doc-<i>``, ``origin-<i>`` (the certificate's top-left), ``slot-<i>`` (the
+    names box) and ``qr-<i>``.
+    """
+
+    names: Batch
+    background_html: str
+    variant_of: tuple[int, ...]
+    whole: Batch
+
+
+def run_layered(job: Layered) -> list[bytes]:
+    try:
+        return _run_layered(job)
+    except LayerMismatch:
+        return run(job.whole)
+
+
+def _sections(html: str) -> tuple[str, list[str], str]:
+    head, _, rest = html.partition(SECTION_START)
+    sections, tail = [], ""
+    while True:
+        section, found, rest = rest.partition(SECTION_END)
+        if not found:
+            raise LayerMismatch("unterminated background section")
+        sections.append(section)
+        between, found, rest = rest.partition(SECTION_START)
+        if not found:
+            tail = between
+            break
+    return head, sections, tail
+
+
+def _backgrounds_html(parsed, wanted: list[tuple[int, float]]) -> str:
+    head, sections, tail = parsed
+    body = "".join(
+        sections[variant].replace("@@I@@", str(index)).replace("@@HEIGHT@@", f"{height:.4f}px")
+        for index, (variant, height) in enumerate(wanted)
+    )
+    return head + body + tail
+
+
+def _render_document(html: str, batch: Batch):
+    fetcher = RestrictedFetcher(batch.roots)
+    font_config, font_css = shared_fonts(batch.fonts_css, fetcher)
+    return HTML(string=html, base_url=batch.base_url, url_fetcher=fetcher).render(
+        stylesheets=[font_css], font_config=font_config
+    )
+
+
+def _slot(page, index: int) -> tuple[float, float, float, float, float]:
+    """(offset from the origin, x1, x2, height, origin y) of document ``index``'s names box."""
+    origin = page.anchors.get(f"origin-{index}")
+    slot = page.anchors.get(f"slot-{index}")
+    if origin is None or slot is None:
+        raise LayerMismatch(f"anchors of document {index} missing")
+    x1, y1, x2, y2 = (float(v) for v in slot)
+    return y1 - float(origin[1]), x1, x2, y2 - y1, float(origin[1])
+
+
+def _one_page_each(pages, count: int) -> list[tuple[int, int]]:
+    try:
+        ranges = page_ranges(pages, count, True)
+    except RuntimeError as exc:
+        raise LayerMismatch(str(exc)) from exc
+    if len(pages) != count or any(end - start != 1 for start, end in ranges):
+        raise LayerMismatch("a layer took more than one page")
+    return ranges
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= TOLERANCE
+
+
+def _run_layered(job: Layered) -> list[bytes]:
+    names = job.names
+    parsed = _sections(job.background_html)
+    variants = len(parsed[1])
+    with _lock:
+        # 1. where the names box sits in each variant (background with an empty box)
+        probe = _render_document(
+            _backgrounds_html(parsed, [(k, 0.0) for k in range(variants)]), names
+        )
+        _one_page_each(probe.pages, variants)
+        geometry = [_slot(probe.pages[k], k) for k in range(variants)]
+        # 2. the names layer of every holder, the box placed at its variant's offset
+        html = names.html
+        for k, (offset, *_rest) in enumerate(geometry):
+            html = html.replace(f"@@OFFSET{k}@@", f"{offset:.4f}px")
+        document = _render_document(html, names)
+        ranges = _one_page_each(document.pages, len(names.parts))
+        heights = []
+        for index, variant in enumerate(job.variant_of):
+            offset, x1, x2, height, _origin = _slot(document.pages[index], index)
+            want = geometry[variant]
+            if not (_close(offset, want[0]) and _close(x1, want[1]) and _close(x2, want[2])):
+                raise LayerMismatch(f"names box of document {index} misplaced")
+            heights.append(round(height, 4))
+        boxes = qr_boxes(document.pages, ranges, names.parts)
+        names_pdf = document.write_pdf()
+        # 3. one background per variant and names height
+        wanted = sorted(
+            {(variant, height) for variant, height in zip(job.variant_of, heights, strict=True)}
+        )
+        backgrounds = _render_document(_backgrounds_html(parsed, wanted), names)
+        _one_page_each(backgrounds.pages, len(wanted))
+        for index, (variant, height) in enumerate(wanted):
+            offset, x1, x2, got, _origin = _slot(backgrounds.pages[index], index)
+            want = geometry[variant]
+            if not (_close(offset, want[0]) and _close(got, height) and _close(x1, want[1])):
+                raise LayerMismatch("background names box differs")
+        background_pdf = backgrounds.write_pdf()
+    where = {key: index for index, key in enumerate(wanted)}
+    underlays = [where[(v, h)] for v, h in zip(job.variant_of, heights, strict=True)]
+    return finish(names_pdf, ranges, names.parts, boxes, background_pdf, underlays)
+
+
+def finish(
+    data: bytes,
+    ranges,
+    parts: Sequence[Part],
+    boxes,
+    background: bytes | None = None,
+    underlays: Sequence[int] = (),
+) -> list[bytes]:
+    """Split WeasyPrint's PDF into standalone PDFs with their own metadata and QR codes.
+
+    With ``background``, part i's (single) page gets page ``underlays[i]`` of that PDF drawn
+    underneath it as a Form XObject.
+    """
     import pikepdf
 
     out: list[bytes] = []
-    with pikepdf.open(BytesIO(data)) as source:
+    with pikepdf.open(BytesIO(data)) as source, _open_optional(background) as under:
         # WeasyPrint gives all pages one shared /Resources (every image, pattern and
         # graphics state of the batch): keep only what each page's content uses.
         source.remove_unreferenced_resources()
-        for (start, end), part, qrs in zip(ranges, parts, boxes, strict=True):
+        forms = []
+        if under is not None:
+            under.remove_unreferenced_resources()
+            forms = [page.as_form_xobject() for page in under.pages]
+        for index, ((start, end), part, qrs) in enumerate(zip(ranges, parts, boxes, strict=True)):
             with pikepdf.new() as target:
                 for number in range(start, end):
                     target.pages.append(source.pages[number])
+                if forms:
+                    _underlay(target, target.pages[0], forms[underlays[index]])
                 for offset, box in qrs:
                     _draw_qr(target, target.pages[offset], part.qr, box)
                 _set_metadata(target, part)
@@ -165,6 +352,33 @@ def finish(data: bytes, ranges, parts: Sequence[Part], boxes) -> list[bytes]:
                 )
             out.append(buffer.getvalue())
     return out
+
+
+def _open_optional(data: bytes | None):
+    import pikepdf
+
+    return pikepdf.open(BytesIO(data)) if data else contextlib.nullcontext()
+
+
+def _underlay(pdf, page, form) -> None:
+    """Draw Form XObject ``form`` (same page size) underneath ``page``'s content.
+
+    (pikepdf's add_underlay names the XObject randomly; a fixed name keeps bytes stable.)
+    """
+    import pikepdf
+
+    resources = page.obj.get("/Resources")
+    if resources is None:
+        resources = page.obj.Resources = pikepdf.Dictionary()
+    xobjects = resources.get("/XObject")
+    if xobjects is None:
+        xobjects = resources.XObject = pikepdf.Dictionary()
+    name, number = "/Background", 0
+    while name in xobjects:
+        number += 1
+        name = f"/Background{number}"
+    xobjects[name] = pdf.copy_foreign(form)
+    page.contents_add(pikepdf.Stream(pdf, f"q {name} Do Q\n".encode()), prepend=True)
 
 
 def _draw_qr(pdf, page, payload: str, box) -> None:

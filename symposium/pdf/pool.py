@@ -72,6 +72,12 @@ def _executor_for(workers: int, warm_args: tuple) -> ProcessPoolExecutor:
         return _executor
 
 
+def running(workers: int) -> bool:
+    """Whether a pool of ``workers`` processes is already started (warm)."""
+    with _lock:
+        return _executor is not None and _size == workers
+
+
 def shutdown() -> None:
     """Stop the worker processes (also done at exit)."""
     global _executor, _size
@@ -94,7 +100,9 @@ def _discard(executor: ProcessPoolExecutor) -> None:
     executor.shutdown(wait=False, cancel_futures=True)
 
 
-def map_batches(batches: Iterable[engine.Batch], workers: int) -> Iterator[list[bytes]]:
+def map_batches(
+    batches: Iterable[engine.Batch | engine.Layered], workers: int
+) -> Iterator[list[bytes]]:
     """Render ``batches`` (lazily consumed) and yield each one's PDFs, in order.
 
     With ``workers`` > 1 the batches go to the process pool (at most two in flight per
@@ -104,7 +112,7 @@ def map_batches(batches: Iterable[engine.Batch], workers: int) -> Iterator[list[
     iterator = iter(batches)
     if workers <= 1 or not can_use_processes():
         for batch in iterator:
-            yield engine.run(batch)
+            yield engine.run_job(batch)
         return
     pending: deque = deque()
     executor: ProcessPoolExecutor | None = None
@@ -113,15 +121,16 @@ def map_batches(batches: Iterable[engine.Batch], workers: int) -> Iterator[list[
         if not broken:
             try:
                 if executor is None:
-                    warm_args = (batch.base_url, batch.roots, batch.fonts_css)
+                    plain = batch.names if isinstance(batch, engine.Layered) else batch
+                    warm_args = (plain.base_url, plain.roots, plain.fonts_css)
                     executor = _executor_for(workers, warm_args)
-                pending.append((batch, executor.submit(engine.run, batch)))
+                pending.append((batch, executor.submit(engine.run_job, batch)))
             except BrokenProcessPool:
                 broken = True
         if broken:
             while pending:
                 yield _result(executor, *pending.popleft())
-            yield engine.run(batch)
+            yield engine.run_job(batch)
             continue
         while len(pending) >= 2 * workers:
             yield _result(executor, *pending.popleft())
@@ -129,10 +138,10 @@ def map_batches(batches: Iterable[engine.Batch], workers: int) -> Iterator[list[
         yield _result(executor, *pending.popleft())
 
 
-def _result(executor, batch: engine.Batch, future) -> list[bytes]:
+def _result(executor, batch: engine.Batch | engine.Layered, future) -> list[bytes]:
     try:
         return future.result()
     except BrokenProcessPool:
         log.warning("a PDF worker process died; rendering the batch in-process")
         _discard(executor)
-        return engine.run(batch)
+        return engine.run_job(batch)

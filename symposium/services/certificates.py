@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import secrets
 import unicodedata
@@ -52,6 +53,7 @@ SPEAKER_SCOPES = ("confirmed", "all")
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: easy to read aloud
 BATCH_SIZE = 50
 MIN_PARALLEL_BATCH = 10  # smaller batches pay font subsetting too often
+PARALLEL_MIN = 200  # certificates below which a cold worker pool is not worth starting
 TEMPLATE = "pdf/certificate.html"
 BILINGUAL_LANGUAGES = ("ar", "en")
 
@@ -580,25 +582,75 @@ def render_certificate(certificate: Certificate) -> bytes:
     )
 
 
-def prepare_batch(certificates: list[Certificate]) -> pdf.Batch:
-    """The render batch of ``certificates``: one layout, one standalone PDF each."""
-    return pdf.prepare_many(
+# Context fields that differ between holders of the same variant: they are laid out in the
+# "names" layer; everything else is the variant's shared background (see pdf/engine.py).
+_HOLDER_FIELDS = frozenset({"names", "number", "verify_url", "qr"})
+_HOLDER_BLOCK_FIELDS = frozenset({"name", "issued"})
+
+
+def variant_key(context: dict) -> str:
+    """What a certificate shares with others of its variant (event texts, kind, language,
+    signatories): certificates with equal keys can share one background."""
+    fixed = {k: v for k, v in context.items() if k not in _HOLDER_FIELDS}
+    fixed["blocks"] = [
+        {k: v for k, v in block.items() if k not in _HOLDER_BLOCK_FIELDS}
+        for block in context["blocks"]
+    ]
+    return json.dumps(fixed, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def prepare_batch(certificates: list[Certificate]) -> pdf.Layered:
+    """The render job for ``certificates``: per-holder names layers over shared backgrounds
+    (and the same batch laid out whole, the fallback). Needs the app context; rendering it
+    (``pdf.render_batches`` / ``pdf.engine.run_job``) does not."""
+    contexts = [document_context(c) for c in certificates]
+    common = {
+        "lang": certificates[0].language,
+        "title": document_title(certificates[0]),
+        "langs": [c.language for c in certificates],
+        "titles": [document_title(c) for c in certificates],
+        "created": [c.issued_at for c in certificates],
+        "qr": [verify_url(c) for c in certificates],
+    }
+    whole = pdf.prepare_many(TEMPLATE, contexts, **common)
+    index: dict[str, int] = {}
+    representatives: list[dict] = []
+    variant_of: list[int] = []
+    for context in contexts:
+        key = variant_key(context)
+        if key not in index:
+            index[key] = len(representatives)
+            representatives.append(context)
+        variant_of.append(index[key])
+    names = pdf.prepare_many(
         TEMPLATE,
-        [document_context(c) for c in certificates],
-        lang=certificates[0].language,
-        title=document_title(certificates[0]),
-        langs=[c.language for c in certificates],
-        titles=[document_title(c) for c in certificates],
-        created=[c.issued_at for c in certificates],
-        qr=[verify_url(c) for c in certificates],
+        [
+            {**context, "layer": "names", "slot_offset": f"@@OFFSET{variant}@@"}
+            for context, variant in zip(contexts, variant_of, strict=True)
+        ],
+        **common,
+    )
+    background_html = pdf.render_html(
+        TEMPLATE,
+        {
+            "documents": [
+                {**context, "layer": "background", "index": "@@I@@", "slot_height": "@@HEIGHT@@"}
+                for context in representatives
+            ]
+        },
+        lang=common["lang"],
+        title=common["title"],
+    )
+    return pdf.Layered(
+        names=names, background_html=background_html, variant_of=tuple(variant_of), whole=whole
     )
 
 
 def render_certificates(certificates: list[Certificate]) -> list[bytes]:
-    """Many standalone certificate PDFs laid out in one document (in this process)."""
+    """Many standalone certificate PDFs from one batch (in this process)."""
     if not certificates:
         return []
-    return pdf.engine.run(prepare_batch(certificates))
+    return pdf.engine.run_job(prepare_batch(certificates))
 
 
 def relative_pdf_path(certificate: Certificate) -> str:
@@ -678,8 +730,9 @@ def generate_all(
 
     ``on_batch(n)`` is called after each batch (n certificates done) — the job and the CLI
     commit there and report progress. With more than one batch, batches are rendered by
-    ``workers`` processes (default: ``PDF_WORKERS``, one per CPU); this process prepares
-    the HTML and stores the PDFs, in order.
+    ``workers`` processes; by default ``PDF_WORKERS`` (one per CPU), used when there are at
+    least ``PARALLEL_MIN`` certificates or the pool is already running. This process
+    prepares the HTML and stores the PDFs, in order.
     """
     result = GenerateResult()
     holders = pending_holders(session, event)
@@ -693,10 +746,14 @@ def generate_all(
             cert = _build(session, event, person=row, user=user)
         todo.append(cert)
         result.created += 1
-    workers = pdf.configured_workers() if workers is None else max(1, workers)
     size = max(1, batch_size)
+    if workers is None:
+        workers = pdf.configured_workers()
+        if len(todo) < PARALLEL_MIN and not pdf.pool.running(workers):
+            workers = 1  # starting the pool (~1 s) would cost more than it saves
+    workers = max(1, workers)
     if len(todo) <= size:
-        workers = 1  # one batch: starting worker processes would cost more than it saves
+        workers = 1  # one batch: nothing to share out
     else:
         size = min(size, max(MIN_PARALLEL_BATCH, -(-len(todo) // workers)))
     batches = [todo[start : start + size] for start in range(0, len(todo), size)]
