@@ -235,7 +235,11 @@ def lock_event(session: OrmSession, event: Event) -> None:
     """Serialise changes to this event's registrations (row lock; SQLite: already serialised
     by BEGIN IMMEDIATE)."""
     if session.get_bind().dialect.name != "sqlite":
-        session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+        # FOR NO KEY UPDATE: the same lock as the counter UPDATE takes; it does not conflict
+        # with the KEY SHARE locks that inserting registrations (foreign key) take on the row
+        session.execute(
+            select(Event.id).where(Event.id == event.id).with_for_update(key_share=True)
+        )
 
 
 def _take_event_seat_locked(session: OrmSession, event: Event) -> bool:
