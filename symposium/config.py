@@ -74,6 +74,8 @@ class Config:
     # Storage (PDFs, uploads); default: inside the instance folder
     STORAGE_DIR = os.environ.get("STORAGE_DIR")
     PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-01")
+    # Worker processes for bulk PDF rendering: unset/0/auto = one per CPU (at most 4); 1 = none
+    PDF_WORKERS = os.environ.get("PDF_WORKERS", "")
 
     # Registration emails are rendered in the background this many seconds after the commit,
     # so that a burst of registrations shares one run (docs/registration.md)
@@ -82,6 +84,8 @@ class Config:
 
 class TestingConfig(Config):
     TESTING = True
+    # Messages made outside a request (services, commands) come out in English in tests
+    BABEL_DEFAULT_LOCALE = "en"
     SECRET_KEY = "testing-secret-key"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
