@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format i18n i18n-extract i18n-update i18n-fill i18n-compile test-tools screenshots clean
+.PHONY: install run user test lint format i18n i18n-extract i18n-update i18n-fill i18n-compile test-tools screenshots clean
 
 install: $(VENV)/.installed
 
@@ -19,10 +19,17 @@ $(VENV)/.installed: pyproject.toml
 	$(MAKE) --no-print-directory i18n-compile
 	touch $@
 
+# The demo runs with a development secret kept in instance/dev-secret-key unless SECRET_KEY is set
+DEV_ENV = SECRET_KEY="$${SECRET_KEY:-$$($(BIN)/python -m symposium.devsecret)}"
+
 run: install
-	$(FLASK) db upgrade
-	$(FLASK) seed-demo
-	SECRET_KEY="$${SECRET_KEY:-$$($(BIN)/python -m symposium.devsecret)}" $(FLASK) run --host $(HOST) --port $(PORT)
+	$(DEV_ENV) $(FLASK) db upgrade
+	$(DEV_ENV) $(FLASK) seed-demo
+	$(DEV_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
+
+# make user EMAIL=you@example.org ROLE=admin  (asks for the password) — an account for the demo
+user: install
+	$(DEV_ENV) $(FLASK) user create "$(EMAIL)" --role "$(or $(ROLE),admin)"
 
 test: install i18n-compile
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
