@@ -76,7 +76,19 @@ def test_failed_delivery_is_retried_then_marked_failed(app, monkeypatch):
 def test_a_released_savepoint_does_not_deliver_before_the_commit(app):
     with app.app_context():
         with db.session.begin_nested():
-            mail.queue_email(db.session, mail.build_message(to="s@example.org", subject="s", text="t"))
+            mail.queue_email(
+                db.session, mail.build_message(to="s@example.org", subject="s", text="t")
+            )
         assert _outbox_files(app) == []
         db.session.commit()
     assert len(_outbox_files(app)) == 1
+
+
+def test_stored_messages_use_crlf_line_endings(app):
+    with app.app_context():
+        row = mail.queue_email(
+            db.session, mail.build_message(to="c@example.org", subject="s", text="a\nb")
+        )
+        assert b"\r\n" in row.message
+        assert b"\n" not in row.message.replace(b"\r\n", b"")
+        db.session.rollback()

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -88,7 +89,8 @@ def queue_email(
     row = OutboxEmail(
         recipient=str(message["To"]),
         subject=str(message["Subject"]),
-        message=bytes(message),
+        # CRLF line endings, as SMTP wants them (servers such as aiosmtpd refuse bare LF)
+        message=message.as_bytes(policy=email.policy.SMTP),
         kind=kind,
         job_id=job_id,
         status="pending",
