@@ -32,7 +32,7 @@ user: install
 	$(DEV_ENV) $(FLASK) user create "$(EMAIL)" --role "$(or $(ROLE),admin)"
 
 test: install i18n-compile
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 lint:
 	$(BIN)/ruff check .
