@@ -33,7 +33,6 @@ from ..models import Session as AgendaSession
 from ..services import attendance
 from ..services import badges as badge_service
 from ..services import certificates as certs
-from ..services.events import find_event
 from . import bp
 from .certificate_forms import (
     ActionForm,
@@ -43,17 +42,9 @@ from .certificate_forms import (
     RevokeForm,
     SignatoryForm,
 )
+from .common import managed_event
 
 JOB_KINDS = ("certificates.generate", "certificates.email")
-
-
-def _event(slug: str) -> Event:
-    event = find_event(db.session, slug)
-    if event is None:
-        abort(404)
-    if not current_user.can_manage(event):
-        abort(403)
-    return event
 
 
 def _certificate(event: Event, code: str):
@@ -96,13 +87,13 @@ def _page(event: Event, *, status: int = 200, **forms):
 @bp.get("/events/<slug>/certificates")
 @roles_required("organiser")
 def certificates(slug: str):
-    return _page(_event(slug))
+    return _page(managed_event(slug))
 
 
 @bp.post("/events/<slug>/certificates/settings")
 @roles_required("organiser")
 def certificates_settings(slug: str):
-    event = _event(slug)
+    event = managed_event(slug)
     form = CertificateSettingsForm()
     if not form.validate_on_submit():
         return _page(event, status=400, settings_form=form)
@@ -125,7 +116,7 @@ def certificates_settings(slug: str):
 @bp.post("/events/<slug>/certificates/signatories")
 @roles_required("organiser")
 def certificates_signatory_add(slug: str):
-    event = _event(slug)
+    event = managed_event(slug)
     form = SignatoryForm()
     if not form.validate_on_submit():
         return _page(event, status=400, signatory_form=form)
@@ -151,7 +142,7 @@ def certificates_signatory_add(slug: str):
 @bp.post("/events/<slug>/certificates/signatories/<int:signatory_id>/delete")
 @roles_required("organiser")
 def certificates_signatory_delete(slug: str, signatory_id: int):
-    event = _event(slug)
+    event = managed_event(slug)
     if not ActionForm().validate_on_submit():
         abort(400)
     row = db.session.get(Signatory, signatory_id)
@@ -179,7 +170,9 @@ def _start(event: Event, kind: str, target: str):
 @roles_required("organiser")
 def certificates_generate(slug: str):
     return _start(
-        _event(slug), "certificates.generate", "symposium.services.certificates:run_generate_job"
+        managed_event(slug),
+        "certificates.generate",
+        "symposium.services.certificates:run_generate_job",
     )
 
 
@@ -187,14 +180,14 @@ def certificates_generate(slug: str):
 @roles_required("organiser")
 def certificates_email(slug: str):
     return _start(
-        _event(slug), "certificates.email", "symposium.services.certificates:run_email_job"
+        managed_event(slug), "certificates.email", "symposium.services.certificates:run_email_job"
     )
 
 
 @bp.get("/events/<slug>/certificates/jobs/<int:job_id>")
 @roles_required("organiser")
 def certificates_job(slug: str, job_id: int):
-    event = _event(slug)
+    event = managed_event(slug)
     job = db.session.get(Job, job_id)
     if job is None or job.event_id != event.id or job.kind not in JOB_KINDS:
         abort(404)
@@ -204,7 +197,7 @@ def certificates_job(slug: str, job_id: int):
 @bp.get("/events/<slug>/certificates.zip")
 @roles_required("organiser")
 def certificates_zip(slug: str):
-    event = _event(slug)
+    event = managed_event(slug)
     path = Path(current_app.config["STORAGE_DIR"], "exports", str(event.id), "certificates.zip")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".certificates-{secrets.token_hex(8)}.zip")
@@ -228,7 +221,7 @@ def certificates_zip(slug: str):
 @bp.get("/events/<slug>/certificates/<code>.pdf")
 @roles_required("organiser")
 def certificate_download(slug: str, code: str):
-    event = _event(slug)
+    event = managed_event(slug)
     certificate = _certificate(event, code)
     data = certs.pdf_bytes(certificate)
     db.session.commit()
@@ -243,7 +236,7 @@ def certificate_download(slug: str, code: str):
 @bp.post("/events/<slug>/certificates/<code>/revoke")
 @roles_required("organiser")
 def certificate_revoke(slug: str, code: str):
-    event = _event(slug)
+    event = managed_event(slug)
     certificate = _certificate(event, code)
     form = RevokeForm()
     if not form.validate_on_submit():
@@ -263,7 +256,7 @@ def certificate_revoke(slug: str, code: str):
 @bp.post("/events/<slug>/certificates/<code>/reissue")
 @roles_required("organiser")
 def certificate_reissue(slug: str, code: str):
-    event = _event(slug)
+    event = managed_event(slug)
     certificate = _certificate(event, code)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -281,7 +274,7 @@ def certificate_reissue(slug: str, code: str):
 @bp.post("/events/<slug>/attendance/import")
 @roles_required("organiser")
 def attendance_import(slug: str):
-    event = _event(slug)
+    event = managed_event(slug)
     form = AttendanceImportForm()
     if not form.validate_on_submit():
         return _page(event, status=400, import_form=form)
@@ -321,7 +314,7 @@ def _badge_form(event: Event) -> BadgeFilterForm:
 @bp.get("/events/<slug>/badges")
 @roles_required("organiser")
 def badges(slug: str):
-    event = _event(slug)
+    event = managed_event(slug)
     form = _badge_form(event)
     if not form.validate():
         return render_template("manage/badges.html", event=event, form=form, people=[]), 400
