@@ -88,7 +88,11 @@ def test_typed_text_cannot_read_files_or_reach_the_network(ctx, tmp_path, spy_se
         bio={"en": "<p>Bio</p>" + payloads},
     )
     add_speaker(ctx, item, person).confirmation = "confirmed"
-    registration = make_registration(ctx, event, "Mallory " + payloads, "m@example.org")
+    # A registration's name is at most 200 characters: the two tags that fit
+    short = (
+        f'<img src="file:///etc/passwd"><link rel=stylesheet href="http://127.0.0.1:{port}/a.css">'
+    )
+    registration = make_registration(ctx, event, "Mallory " + short, "m@example.org")
     attendance = certs.render_certificate(certs.issue_for_registration(ctx, registration))
     speaker = certs.render_certificate(certs.issue_for_person(ctx, person))
     book = programme.render_programme(ctx, event, "en", "single")
