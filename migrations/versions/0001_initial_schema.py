@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 21:24:37.226131
+Create Date: 2026-11-28 21:36:34.557675
 
 """
 from alembic import op
@@ -220,7 +220,7 @@ def upgrade():
     sa.Column('event_id', sa.Integer(), nullable=False),
     sa.Column('registration_id', sa.Integer(), nullable=True),
     sa.Column('person_id', sa.Integer(), nullable=True),
-    sa.Column('holder_name', sa.String(length=200), nullable=False),
+    sa.Column('holder_name', sa.Text(), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('bilingual', sa.Boolean(), nullable=False),
     sa.Column('pdf_path', sa.String(length=255), nullable=True),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -31,7 +31,7 @@ class Certificate(db.Model):
     person_id: Mapped[int | None] = mapped_column(
         ForeignKey("person.id", ondelete="SET NULL"), index=True
     )
-    holder_name: Mapped[str] = mapped_column(String(200))
+    holder_name: Mapped[str] = mapped_column(Text)  # speakers' names have no fixed limit
     language: Mapped[str] = mapped_column(String(8))
     bilingual: Mapped[bool] = mapped_column(Boolean, default=False)
     pdf_path: Mapped[str | None] = mapped_column(String(255))
