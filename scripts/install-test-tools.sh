@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Tools the full test suite uses when present (tests that need one skip with a reason otherwise):
-# qpdf and poppler-utils (PDF checks), zbar-tools (QR decoding), chromium (browser tests).
+# qpdf and poppler-utils (PDF checks), zbar-tools (QR decoding), chromium (browser tests),
+# wrk (load generator of benchmarks/registration.py).
 set -euo pipefail
-pkgs="qpdf poppler-utils zbar-tools chromium"
+pkgs="qpdf poppler-utils zbar-tools chromium wrk"
 need=()
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -8,14 +8,20 @@
 
 from __future__ import annotations
 
+import binascii
 import email.policy
+import re
+import secrets
 import smtplib
 import ssl
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
@@ -73,6 +79,121 @@ def build_message(
     return msg
 
 
+# ----------------------------------------------------------------------- fast raw MIME builder
+
+# Header values the fast builder writes as they are (plain ASCII addresses, file names)
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~@-]{3,254}")
+_PLAIN_FILENAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+_CRLF = "\r\n"
+
+
+@dataclass(frozen=True)
+class RawEmail:
+    """A complete message (CRLF line ends, 7-bit clean) ready for the outbox."""
+
+    recipient: str
+    subject: str
+    raw: bytes
+
+
+@lru_cache(maxsize=16)
+def _from_header(sender: str) -> str:
+    name, addr = parseaddr(sender)
+    return formataddr((name, addr), charset="utf-8") if addr else sender
+
+
+def _subject_header(subject: str) -> str:
+    subject = " ".join(subject.split())  # no line breaks in a header
+    if subject.isascii() and len(subject) <= 66:
+        return subject
+    return Header(subject, "utf-8", header_name="Subject").encode(linesep=_CRLF)
+
+
+def _text_part(content: str, subtype: str, extra_headers: str = "") -> str:
+    """A text/* part: 7bit when the text is plain ASCII with short lines, else base64."""
+    text = "\n".join(content.splitlines()) + "\n"
+    head = f'Content-Type: text/{subtype}; charset="utf-8"{_CRLF}'
+    if text.isascii() and all(len(line) <= 998 for line in text.split("\n")):
+        body = text.replace("\n", _CRLF)
+        cte = "7bit"
+    else:
+        data = text.encode("utf-8")
+        # 57 bytes per 76-character base64 line (RFC 2045)
+        body = "".join(
+            binascii.b2a_base64(data[i : i + 57]).decode("ascii")[:-1] + _CRLF
+            for i in range(0, len(data), 57)
+        )
+        cte = "base64"
+    return f"{head}Content-Transfer-Encoding: {cte}{_CRLF}{extra_headers}{_CRLF}{body}"
+
+
+def _multipart(subtype: str, parts: list[str]) -> str:
+    while True:
+        boundary = f"=============={secrets.randbits(64):020d}=="
+        if not any(boundary in part for part in parts):
+            break
+    body = "".join(f"--{boundary}{_CRLF}{part}{_CRLF}" for part in parts)
+    return (
+        f'Content-Type: multipart/{subtype};{_CRLF} boundary="{boundary}"{_CRLF}{_CRLF}'
+        f"{body}--{boundary}--{_CRLF}"
+    )
+
+
+def build_raw(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    attachments: tuple[Attachment, ...] | list[Attachment] = (),
+    lang: str | None = None,
+) -> RawEmail:
+    """The same message as ``build_message`` (text, HTML alternative, text attachments),
+    written directly as CRLF bytes: about ten times cheaper than building and serialising
+    an ``EmailMessage``. Anything unusual (a non-ASCII address, a binary attachment, an
+    unusual file name) goes through ``build_message`` instead."""
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    simple = (
+        _PLAIN_ADDRESS.fullmatch(to) is not None
+        and sender.isascii()
+        and "\n" not in sender
+        and "\r" not in sender
+        and (lang is None or re.fullmatch(r"[A-Za-z-]{1,20}", lang) is not None)
+        and all(
+            att.maintype == "text" and _PLAIN_FILENAME.fullmatch(att.filename)
+            for att in attachments
+        )
+    )
+    if not simple:
+        message = build_message(
+            to=to, subject=subject, text=text, html=html, attachments=attachments, lang=lang
+        )
+        raw = message.as_bytes(policy=email.policy.SMTP)
+        return RawEmail(str(message["To"]), str(message["Subject"]), raw)
+    body = _text_part(text, "plain")
+    if html:
+        body = _multipart("alternative", [body, _text_part(html, "html")])
+    if attachments:
+        parts = [body]
+        for att in attachments:
+            disposition = f'Content-Disposition: attachment; filename="{att.filename}"{_CRLF}'
+            parts.append(_text_part(att.content.decode("utf-8"), att.subtype, disposition))
+        body = _multipart("mixed", parts)
+    # ``body`` starts with its own Content-Type (and transfer encoding) header lines
+    headers = [
+        f"Subject: {_subject_header(subject)}",
+        f"From: {_from_header(sender)}",
+        f"To: {to}",
+        f"Date: {formatdate(localtime=False)}",
+        f"Message-ID: {make_msgid(domain=_domain())}",
+        "MIME-Version: 1.0",
+    ]
+    if lang:
+        headers.append(f"Content-Language: {lang}")
+    raw = _CRLF.join(headers) + _CRLF + body
+    return RawEmail(to, " ".join(subject.split()), raw.encode("ascii"))
+
+
 def _domain() -> str:
     sender = current_app.config.get("MAIL_DEFAULT_SENDER") or "symposium@localhost"
     return sender.rsplit("@", 1)[-1].strip(">") or "localhost"
@@ -80,17 +201,23 @@ def _domain() -> str:
 
 def queue_email(
     session: OrmSession,
-    message: EmailMessage,
+    message: EmailMessage | RawEmail,
     *,
     kind: str | None = None,
     job_id: int | None = None,
 ) -> OutboxEmail:
-    """Store ``message`` for delivery after the surrounding transaction commits."""
-    row = OutboxEmail(
-        recipient=str(message["To"]),
-        subject=str(message["Subject"]),
+    """Store ``message`` (an EmailMessage or a ``RawEmail``) for delivery after the
+    surrounding transaction commits."""
+    if isinstance(message, RawEmail):
+        recipient, subject, raw = message.recipient, message.subject, message.raw
+    else:
+        recipient, subject = str(message["To"]), str(message["Subject"])
         # CRLF line endings, as SMTP wants them (servers such as aiosmtpd refuse bare LF)
-        message=message.as_bytes(policy=email.policy.SMTP),
+        raw = message.as_bytes(policy=email.policy.SMTP)
+    row = OutboxEmail(
+        recipient=recipient,
+        subject=subject,
+        message=raw,
         kind=kind,
         job_id=job_id,
         status="pending",
@@ -134,23 +261,68 @@ def init_outbox_hook() -> None:
         session.info.pop("outbox_dirty", None)
 
 
-def _transport_send(raw: bytes, recipient: str) -> None:
-    cfg = current_app.config
-    if not cfg.get("MAIL_SERVER"):
-        outbox = Path(current_app.instance_path) / "outbox"
-        outbox.mkdir(parents=True, exist_ok=True)
-        stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
-        path = outbox / f"{stamp}-{abs(hash(raw)) % 10**8:08d}.eml"
-        path.write_bytes(raw)
-        return
+class _Transport:
+    """Sends the messages of one delivery run, over one SMTP connection (opened on first use,
+    reopened after a failure) instead of one connection per message."""
+
+    def __init__(self):
+        self._smtp = None
+
+    def send(self, raw: bytes, recipient: str) -> None:
+        cfg = current_app.config
+        if not cfg.get("MAIL_SERVER"):
+            outbox = Path(current_app.instance_path) / "outbox"
+            outbox.mkdir(parents=True, exist_ok=True)
+            stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+            path = outbox / f"{stamp}-{abs(hash(raw)) % 10**8:08d}.eml"
+            path.write_bytes(raw)
+            return
+        try:
+            if self._smtp is None:
+                self._smtp = _smtp_connect(cfg)
+            sender = Address(addr_spec=_envelope_sender()).addr_spec
+            self._smtp.sendmail(sender, [recipient], raw)
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except Exception:  # noqa: BLE001, S110 - the connection is dropped either way
+                smtp.close()
+
+
+def _smtp_connect(cfg):
     smtp_cls = smtplib.SMTP_SSL if cfg.get("MAIL_USE_SSL") else smtplib.SMTP
-    with smtp_cls(cfg["MAIL_SERVER"], int(cfg.get("MAIL_PORT") or 25), timeout=30) as smtp:
+    smtp = smtp_cls(cfg["MAIL_SERVER"], int(cfg.get("MAIL_PORT") or 25), timeout=30)
+    try:
         if cfg.get("MAIL_USE_TLS") and not cfg.get("MAIL_USE_SSL"):
             smtp.starttls(context=ssl.create_default_context())
         if cfg.get("MAIL_USERNAME"):
             smtp.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD") or "")
-        sender = Address(addr_spec=_envelope_sender()).addr_spec
-        smtp.sendmail(sender, [recipient], raw)
+    except Exception:
+        smtp.close()
+        raise
+    return smtp
+
+
+_run = threading.local()  # the transport of the delivery run in progress in this thread
+
+
+def _transport_send(raw: bytes, recipient: str) -> None:
+    """Send one message: on the delivery run's connection, else on a connection of its own."""
+    transport = getattr(_run, "transport", None)
+    if transport is not None:
+        transport.send(raw, recipient)
+        return
+    transport = _Transport()
+    try:
+        transport.send(raw, recipient)
+    finally:
+        transport.close()
 
 
 def _envelope_sender() -> str:
@@ -160,7 +332,21 @@ def _envelope_sender() -> str:
 
 
 def deliver_pending(limit: int = 500) -> int:
-    """Send due emails of the outbox; return how many were sent. Safe to run concurrently."""
+    """Send due emails of the outbox; return how many were sent. Safe to run concurrently.
+
+    One SMTP connection serves the whole run."""
+    outer = getattr(_run, "transport", None)
+    if outer is not None:
+        return _deliver_pending(limit)
+    _run.transport = _Transport()
+    try:
+        return _deliver_pending(limit)
+    finally:
+        transport, _run.transport = _run.transport, None
+        transport.close()
+
+
+def _deliver_pending(limit: int) -> int:
     now = utcnow()
     ids = db.session.scalars(
         db.select(OutboxEmail.id)

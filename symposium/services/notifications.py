@@ -11,13 +11,13 @@ with retries. ``flask mail send-pending`` does both for anything left over.
 
 from __future__ import annotations
 
-import email.policy
 import threading
 
 from flask import current_app, render_template
 from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..i18n import fmt_date, language, text_direction, tz_label
@@ -96,14 +96,15 @@ def notify(
 
 
 def build_email(session: OrmSession, registration: Registration, what: str, *, signup=None):
-    """The complete email (subject, text, HTML, .ics attachment) in the registrant's language."""
+    """The complete email (subject, text, HTML, .ics attachment) in the registrant's language,
+    as a ``mail.RawEmail`` (CRLF bytes, ready for the outbox and SMTP)."""
     subject, text, html, lang = render(session, registration, what, signup=signup)
     attachments = []
     if what != "cancellation":
         with language(lang):
             content = ics.registration_ics(registration, lang, url=_url(registration))
         attachments.append(mail.Attachment("event.ics", content, "text", "calendar"))
-    message = mail.build_message(
+    return mail.build_raw(
         to=registration.email,
         subject=subject,
         text=text,
@@ -111,9 +112,6 @@ def build_email(session: OrmSession, registration: Registration, what: str, *, s
         attachments=attachments,
         lang=lang,
     )
-    # Serialise with CRLF line ends: the stored bytes go to SMTP as they are (RFC 5321)
-    message.policy = email.policy.SMTP
-    return message
 
 
 def _url(registration: Registration) -> str:
@@ -149,10 +147,18 @@ def process_pending(limit: int = 200) -> int:
             .returning(RegistrationNotice.id)
             .execution_options(synchronize_session=False)
         ).all()
+        # Load what the emails show in a few queries, not a few per email
         notices = db.session.scalars(
             select(RegistrationNotice)
             .where(RegistrationNotice.id.in_(claimed))
             .order_by(RegistrationNotice.id)
+            .options(
+                selectinload(RegistrationNotice.registration)
+                .selectinload(Registration.session_signups)
+                .joinedload(SessionRegistration.session),
+                selectinload(RegistrationNotice.registration).joinedload(Registration.event),
+                selectinload(RegistrationNotice.signup).joinedload(SessionRegistration.session),
+            )
         ).all()
         for notice in notices:
             registration = notice.registration
