@@ -322,10 +322,16 @@ def badges(slug: str):
         status=form.status.data or "", session_key=form.session.data or "", query=form.q.data or ""
     )
     people = badge_service.select_registrations(db.session, event, flt)
+    # The filters, to build links with (never the URL's own arguments)
+    filters = {
+        k: v
+        for k, v in request.args.to_dict(flat=True).items()
+        if k not in {"format", "slug", "lang"}
+    }
     if request.args.get("format") == "pdf":
         if not people:
             flash(_("No registration matches these filters."), "error")
-            return redirect(url_for(".badges", slug=slug, **request.args.to_dict(flat=True)))
+            return redirect(url_for(".badges", slug=slug, **filters))
         data = badge_service.render_badges(event, people, current_language())
         response = Response(data, mimetype="application/pdf")
         response.headers["Content-Disposition"] = f'inline; filename="badges-{event.slug}.pdf"'
@@ -337,5 +343,5 @@ def badges(slug: str):
         form=form,
         people=people,
         limit=badge_service.MAX_BADGES,
-        args=request.args.to_dict(flat=True),
+        args=filters,
     )

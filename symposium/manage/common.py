@@ -47,3 +47,14 @@ def wants_json() -> bool:
     from flask import request
 
     return request.accept_mimetypes.best == "application/json" or request.is_json
+
+
+def int_arg(name: str, default: int | None = None, *, minimum: int = 1) -> int | None:
+    """An integer from the query string, or ``default`` when absent, malformed or out of range
+    (huge numbers would overflow the database's integer columns)."""
+    from flask import request
+
+    value = request.args.get(name, type=int)
+    if value is None or value < minimum or value > 2**31 - 1:
+        return default
+    return value

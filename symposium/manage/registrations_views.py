@@ -13,7 +13,7 @@ from ..jobs import enqueue as jobs_enqueue
 from ..models import Job, Registration, Session
 from ..services import audit, bulk_email, exports
 from . import bp
-from .common import managed_event, owned, require_staff
+from .common import int_arg, managed_event, owned, require_staff
 from .forms import ActionForm, BulkEmailForm, ManualRegistrationForm, i18n_value
 
 PER_PAGE = 50
@@ -31,10 +31,9 @@ def _filters():
 def registrations(slug):
     event = managed_event(slug)
     filters, sort = _filters()
-    page = request.args.get("page", 1, type=int) or 1
     pagination = db.paginate(
         exports.filtered_query(event, filters, sort=sort),
-        page=max(1, page),
+        page=int_arg("page", 1),
         per_page=PER_PAGE,
         error_out=False,
     )

@@ -13,7 +13,7 @@ from ..i18n import current_language
 from ..models import AuditLog, Event, User
 from ..services import audit, dashboard
 from . import bp
-from .common import managed_event, require_admin
+from .common import int_arg, managed_event, require_admin
 from .forms import ActionForm, UserCreateForm, UserEditForm, role_labels, user_role_choices
 
 
@@ -52,10 +52,10 @@ def dashboard_view(slug):
 @bp.get("/audit", endpoint="audit")
 def audit_log():
     require_admin()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = int_arg("page", 1)
     query = select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc())
-    event_id = request.args.get("event", type=int)
-    user_id = request.args.get("user", type=int)
+    event_id = int_arg("event")
+    user_id = int_arg("user")
     if event_id:
         query = query.where(AuditLog.event_id == event_id)
     if user_id:
