@@ -84,3 +84,27 @@ def test_badges_pdf_with_no_match_redirects_once_to_the_filters(client, world):
     assert "format=pdf" not in response.headers["Location"]
     assert "q=nobody-at-all" in response.headers["Location"]
     assert client.get(response.headers["Location"]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"\x00\xff" * 500,
+        b'\xef\xbb\xbf{"slug": [}',
+        b"GIF89a" + b"\x00" * 64,
+        'é,"\n=1+2'.encode("latin-1"),
+    ],
+)
+def test_no_upload_answers_5xx(app, client, world, content):
+    import io
+
+    login(client, "admin@example.org")
+    for endpoint, url in _urls(app, world, "POST"):
+        if endpoint in {"auth.logout", "auth.login"}:
+            continue
+        data = {
+            name: (io.BytesIO(content), "upload.bin") for name in ("file", "photo", "signature")
+        }
+        response = client.post(url, data=data, content_type="multipart/form-data")
+        assert response.status_code < 500, (endpoint, url, response.status_code)
