@@ -14,7 +14,7 @@ from ..i18n import utc_to_local
 from ..models import Room, Session
 from ..services import agenda as agenda_service
 from . import bp
-from .common import managed_event, owned, wants_json
+from .common import form_page, managed_event, owned, submit_form, wants_json
 from .forms import (
     ActionForm,
     MoveForm,
@@ -225,11 +225,15 @@ def _render_session_form(event, form, item, problems, status=200, *, copy_of=Non
     ), status
 
 
-def _back_to_grid(event, item=None):
+def _grid_url(event, item=None) -> str:
     day = None
     if item is not None:
         day = utc_to_local(item.starts_at, event.timezone).date().isoformat()
-    return redirect(url_for(".agenda", slug=event.slug, day=day))
+    return url_for(".agenda", slug=event.slug, day=day)
+
+
+def _back_to_grid(event, item=None):
+    return redirect(_grid_url(event, item))
 
 
 @bp.route("/events/<slug>/sessions/new", methods=["GET", "POST"])
@@ -249,18 +253,14 @@ def session_new(slug):
         form.ends_at.data = start_dt + timedelta(hours=1)
         form.room.data = request.args.get("room", "")
         return _render_session_form(event, form, None, [])
-    problems: list[str] = []
-    if form.validate_on_submit():
-        try:
-            item = agenda_service.save_session(db.session, event, _data(form), by=current_user)
-        except agenda_service.AgendaConflict as exc:
-            db.session.rollback()
-            problems = exc.messages
-        else:
-            db.session.commit()
-            flash(_("The session is saved."), "success")
-            return _back_to_grid(event, item)
-    return _render_session_form(event, form, None, problems, 400)
+    problems, done = submit_form(
+        form,
+        lambda: agenda_service.save_session(db.session, event, _data(form), by=current_user),
+        agenda_service.AgendaConflict,
+        success=_("The session is saved."),
+        redirect_to=lambda saved: _grid_url(event, saved),
+    )
+    return done or _render_session_form(event, form, None, problems, 400)
 
 
 @bp.route("/events/<slug>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
@@ -272,18 +272,16 @@ def session_edit(slug, session_id):
         _fill(form, agenda_service.data_from_session(item))
         return _render_session_form(event, form, item, [])
     _prepare(form, event)
-    problems: list[str] = []
-    if form.validate_on_submit():
-        try:
-            agenda_service.save_session(db.session, event, _data(form), item=item, by=current_user)
-        except agenda_service.AgendaConflict as exc:
-            db.session.rollback()
-            problems = exc.messages
-        else:
-            db.session.commit()
-            flash(_("The session is saved."), "success")
-            return _back_to_grid(event, item)
-    return _render_session_form(event, form, item, problems, 400)
+    problems, done = submit_form(
+        form,
+        lambda: agenda_service.save_session(
+            db.session, event, _data(form), item=item, by=current_user
+        ),
+        agenda_service.AgendaConflict,
+        success=_("The session is saved."),
+        redirect_to=lambda _saved: _grid_url(event, item),
+    )
+    return done or _render_session_form(event, form, item, problems, 400)
 
 
 @bp.get("/events/<slug>/sessions/<int:session_id>/duplicate")
@@ -369,31 +367,31 @@ def _room_data(form: RoomForm) -> agenda_service.RoomData:
     )
 
 
+def _save_room(event, form: RoomForm, room=None):
+    return submit_form(
+        form,
+        lambda: agenda_service.save_room(
+            db.session, event, _room_data(form), room=room, by=current_user
+        ),
+        agenda_service.AgendaConflict,
+        success=_("The room is saved."),
+        redirect_to=lambda _saved: url_for(".rooms", slug=event.slug),
+    )
+
+
 @bp.route("/events/<slug>/rooms", methods=["GET", "POST"])
 def rooms(slug):
     event = managed_event(slug)
     form = RoomForm()
-    problems: list[str] = []
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                agenda_service.save_room(db.session, event, _room_data(form), by=current_user)
-            except agenda_service.AgendaConflict as exc:
-                db.session.rollback()
-                problems = exc.messages
-            else:
-                db.session.commit()
-                flash(_("The room is saved."), "success")
-                return redirect(url_for(".rooms", slug=event.slug))
-    status = 400 if request.method == "POST" else 200
-    return render_template(
+    problems, done = _save_room(event, form)
+    return done or form_page(
         "manage/rooms.html",
         event=event,
         form=form,
         problems=problems,
         action_form=ActionForm(),
         room=None,
-    ), status
+    )
 
 
 @bp.route("/events/<slug>/rooms/<int:room_id>/edit", methods=["GET", "POST"])
@@ -401,33 +399,20 @@ def room_edit(slug, room_id):
     event = managed_event(slug)
     room = owned(db.session.get(Room, room_id), event)
     form = RoomForm()
-    problems: list[str] = []
     if request.method == "GET":
         form.key.data = room.key
         form.capacity.data = room.capacity
         form.position.data = room.position
         fill_i18n(form, "name", room.name)
-    elif form.validate_on_submit():
-        try:
-            agenda_service.save_room(
-                db.session, event, _room_data(form), room=room, by=current_user
-            )
-        except agenda_service.AgendaConflict as exc:
-            db.session.rollback()
-            problems = exc.messages
-        else:
-            db.session.commit()
-            flash(_("The room is saved."), "success")
-            return redirect(url_for(".rooms", slug=event.slug))
-    status = 400 if request.method == "POST" else 200
-    return render_template(
+    problems, done = _save_room(event, form, room)
+    return done or form_page(
         "manage/rooms.html",
         event=event,
         form=form,
         problems=problems,
         action_form=ActionForm(),
         room=room,
-    ), status
+    )
 
 
 @bp.post("/events/<slug>/rooms/<int:room_id>/delete")

@@ -13,7 +13,7 @@ from ..i18n import local_to_utc, utc_to_local
 from ..services import event_admin
 from ..services.events import find_event
 from . import bp
-from .common import managed_event, require_staff
+from .common import form_page, managed_event, require_staff, submit_form
 from .forms import ActionForm, EventForm, ImportForm, fill_i18n, i18n_value
 
 I18N = event_admin.I18N_FIELDS
@@ -65,21 +65,14 @@ def _fill(form: EventForm, event) -> None:
 def event_new():
     require_staff()
     form = EventForm()
-    problems: list[str] = []
-    if form.validate_on_submit():
-        try:
-            event = event_admin.save_event(db.session, _form_data(form), by=current_user)
-        except event_admin.EventError as exc:
-            db.session.rollback()
-            problems = exc.messages
-        else:
-            db.session.commit()
-            flash(_("The event is created (as a draft)."), "success")
-            return redirect(url_for(".event_overview", slug=event.slug))
-    status = 400 if request.method == "POST" else 200
-    return render_template(
-        "manage/event_form.html", form=form, event=None, problems=problems
-    ), status
+    problems, done = submit_form(
+        form,
+        lambda: event_admin.save_event(db.session, _form_data(form), by=current_user),
+        event_admin.EventError,
+        success=_("The event is created (as a draft)."),
+        redirect_to=lambda event: url_for(".event_overview", slug=event.slug),
+    )
+    return done or form_page("manage/event_form.html", form=form, event=None, problems=problems)
 
 
 @bp.get("/events/<slug>/")
@@ -92,23 +85,16 @@ def event_overview(slug):
 def event_edit(slug):
     event = managed_event(slug)
     form = EventForm()
-    problems: list[str] = []
     if request.method == "GET":
         _fill(form, event)
-    elif form.validate_on_submit():
-        try:
-            event_admin.save_event(db.session, _form_data(form), event=event, by=current_user)
-        except event_admin.EventError as exc:
-            db.session.rollback()
-            problems = exc.messages
-        else:
-            db.session.commit()
-            flash(_("The event is saved."), "success")
-            return redirect(url_for(".event_overview", slug=event.slug))
-    status = 400 if request.method == "POST" else 200
-    return render_template(
-        "manage/event_form.html", form=form, event=event, problems=problems
-    ), status
+    problems, done = submit_form(
+        form,
+        lambda: event_admin.save_event(db.session, _form_data(form), event=event, by=current_user),
+        event_admin.EventError,
+        success=_("The event is saved."),
+        redirect_to=lambda saved: url_for(".event_overview", slug=saved.slug),
+    )
+    return done or form_page("manage/event_form.html", form=form, event=event, problems=problems)
 
 
 @bp.post("/events/<slug>/publish")

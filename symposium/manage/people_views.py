@@ -12,7 +12,7 @@ from ..i18n import country_choices, current_language
 from ..models import Person
 from ..services import speakers
 from . import bp
-from .common import managed_event, owned
+from .common import form_page, managed_event, owned, submit_form
 from .forms import ActionForm, InviteForm, PersonForm, fill_i18n, i18n_value
 
 I18N = ("name", "title", "organisation", "city", "bio")
@@ -54,23 +54,19 @@ def people(slug):
 
 
 def _save(event, form, person=None):
-    problems: list[str] = []
-    if form.validate_on_submit():
-        try:
-            saved = speakers.save_person(
-                db.session, event, _data(form), person=person, by=current_user
-            )
-            raw = _photo_bytes(form)
-            if raw is not None:
-                speakers.set_photo(db.session, saved, raw, by=current_user)
-        except speakers.SpeakerError as exc:
-            db.session.rollback()
-            problems = exc.messages
-        else:
-            db.session.commit()
-            flash(_("The person is saved."), "success")
-            return None, redirect(url_for(".people", slug=event.slug))
-    return problems, None
+    def save():
+        saved = speakers.save_person(db.session, event, _data(form), person=person, by=current_user)
+        raw = _photo_bytes(form)
+        if raw is not None:
+            speakers.set_photo(db.session, saved, raw, by=current_user)
+
+    return submit_form(
+        form,
+        save,
+        speakers.SpeakerError,
+        success=_("The person is saved."),
+        redirect_to=lambda _saved: url_for(".people", slug=event.slug),
+    )
 
 
 @bp.route("/events/<slug>/people/new", methods=["GET", "POST"])
@@ -78,13 +74,10 @@ def person_new(slug):
     event = managed_event(slug)
     form = PersonForm()
     _prepare(form)
-    problems, done = _save(event, form) if request.method == "POST" else ([], None)
-    if done is not None:
-        return done
-    status = 400 if request.method == "POST" else 200
-    return render_template(
+    problems, done = _save(event, form)
+    return done or form_page(
         "manage/person_form.html", event=event, form=form, person=None, problems=problems
-    ), status
+    )
 
 
 @bp.route("/events/<slug>/people/<int:person_id>/edit", methods=["GET", "POST"])
@@ -99,15 +92,10 @@ def person_edit(slug, person_id):
         form.country.data = person.country or ""
         for name in I18N:
             fill_i18n(form, name, getattr(person, name))
-        problems, done = [], None
-    else:
-        problems, done = _save(event, form, person)
-    if done is not None:
-        return done
-    status = 400 if request.method == "POST" else 200
-    return render_template(
+    problems, done = _save(event, form, person)
+    return done or form_page(
         "manage/person_form.html", event=event, form=form, person=person, problems=problems
-    ), status
+    )
 
 
 @bp.post("/events/<slug>/people/<int:person_id>/invite")

@@ -13,7 +13,7 @@ from ..jobs import enqueue as jobs_enqueue
 from ..models import Job, Registration, Session
 from ..services import audit, bulk_email, exports
 from . import bp
-from .common import int_arg, managed_event, owned, require_staff
+from .common import form_page, int_arg, managed_event, owned, require_staff, submit_form
 from .forms import ActionForm, BulkEmailForm, ManualRegistrationForm, i18n_value
 
 PER_PAGE = 50
@@ -138,8 +138,8 @@ def registration_new(slug):
     form.sessions.choices = [(s.id, s.t("title")) for s in event.sessions if s.capacity is not None]
     if request.method == "GET":
         form.preferred_language.data = event.default_language
-    problems: list[str] = []
-    if form.validate_on_submit():
+
+    def save():
         data = reg_service.RegistrationData(
             full_name=form.full_name.data.strip(),
             email=form.email.data.strip(),
@@ -153,28 +153,28 @@ def registration_new(slug):
             accessibility_needs=form.accessibility_needs.data or None,
             consent=True,
         )
-        try:
-            result = reg_service.register(db.session, event, data, source="manual")
-        except reg_service.RegistrationError as exc:
-            db.session.rollback()
-            problems = [getattr(exc, "message", None) or str(exc)]
-        else:
-            audit.record(
-                db.session,
-                "registration.manual",
-                user=current_user,
-                event=event,
-                target=result.registration.email,
-            )
-            db.session.commit()
-            flash(_("The registration is added."), "success")
-            return redirect(
-                url_for(".registration", slug=event.slug, registration_id=result.registration.id)
-            )
-    status = 400 if request.method == "POST" else 200
-    return render_template(
+        result = reg_service.register(db.session, event, data, source="manual")
+        audit.record(
+            db.session,
+            "registration.manual",
+            user=current_user,
+            event=event,
+            target=result.registration.email,
+        )
+        return result
+
+    problems, done = submit_form(
+        form,
+        save,
+        reg_service.RegistrationError,
+        success=_("The registration is added."),
+        redirect_to=lambda result: url_for(
+            ".registration", slug=event.slug, registration_id=result.registration.id
+        ),
+    )
+    return done or form_page(
         "manage/registration_form.html", event=event, form=form, problems=problems
-    ), status
+    )
 
 
 @bp.post("/events/<slug>/registrations/<int:registration_id>/cancel")
