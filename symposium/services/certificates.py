@@ -798,8 +798,10 @@ def start_job(session: OrmSession, event: Event, kind: str, *, user=None) -> Job
     return job
 
 
-def run_generate_job(job_id: int) -> None:
-    """Background job: generate all certificates of the job's event, with progress."""
+def _run_job(job_id: int, work: Callable[[OrmSession, Job, Event], dict]) -> None:
+    """The frame of a background job: mark the job running, run ``work(session, job, event)``,
+    then mark it done with the dict ``work`` returns as its result — or, if ``work`` raises,
+    roll back, mark the job failed and re-raise."""
     from ..extensions import db
 
     session = db.session
@@ -810,23 +812,30 @@ def run_generate_job(job_id: int) -> None:
     session.commit()
     try:
         event = session.get(Event, job.event_id)
-        user = _job_user(session, job)
-
-        def progress(n: int) -> None:
-            job.done = (job.done or 0) + n
-            session.commit()
-
-        result = generate_all(session, event, user=user, on_batch=progress)
-        job.total = max(job.total, result.rendered)
-        job.done = result.rendered
+        job.result = work(session, job, event)
         job.status = "done"
-        job.result = {"created": result.created, "rendered": result.rendered}
         job.finished_at = utcnow()
         session.commit()
     except Exception as exc:
         session.rollback()
         _fail(session, job_id, exc)
         raise
+
+
+def run_generate_job(job_id: int) -> None:
+    """Background job: generate all certificates of the job's event, with progress."""
+
+    def work(session: OrmSession, job: Job, event: Event) -> dict:
+        def progress(n: int) -> None:
+            job.done = (job.done or 0) + n
+            session.commit()
+
+        result = generate_all(session, event, user=_job_user(session, job), on_batch=progress)
+        job.total = max(job.total, result.rendered)
+        job.done = result.rendered
+        return {"created": result.created, "rendered": result.rendered}
+
+    _run_job(job_id, work)
 
 
 def _fail(session: OrmSession, job_id: int, exc: Exception) -> None:
@@ -894,16 +903,8 @@ def queue_certificate_email(session: OrmSession, certificate: Certificate, *, jo
 
 def run_email_job(job_id: int) -> None:
     """Background job: email every valid certificate of the event to its holder."""
-    from ..extensions import db
 
-    session = db.session
-    job = session.get(Job, job_id)
-    if job is None:
-        return
-    job.status = "running"
-    session.commit()
-    try:
-        event = session.get(Event, job.event_id)
+    def work(session: OrmSession, job: Job, event: Event) -> dict:
         certificates = _emailable(session, event)
         job.total = len(certificates)
         sent = 0
@@ -914,14 +915,9 @@ def run_email_job(job_id: int) -> None:
                 job.done = sent
                 session.commit()
         job.done = sent
-        job.status = "done"
-        job.result = {"queued": sent}
-        job.finished_at = utcnow()
-        session.commit()
-    except Exception as exc:
-        session.rollback()
-        _fail(session, job_id, exc)
-        raise
+        return {"queued": sent}
+
+    _run_job(job_id, work)
 
 
 # --------------------------------------------------------------------------- archive
