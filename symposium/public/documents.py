@@ -9,12 +9,12 @@ checks that the certificate is theirs).
 from __future__ import annotations
 
 from flask import Response, abort, g, render_template, request
-from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Certificate, Person, Registration
 from ..services import certificates as certs
-from ..services import programme
+from ..services import programme, speakers
+from ..services import registration as registration_service
 from ..services.events import get_published_or_404
 from . import bp
 
@@ -59,9 +59,7 @@ def programme_pdf(slug: str):
 
 
 def _registration_by_token(token: str) -> Registration:
-    if not token or len(token) > 64:
-        abort(404)
-    registration = db.session.scalar(select(Registration).where(Registration.token == token))
+    registration = registration_service.by_token(db.session, token)
     if registration is None:
         abort(404)
     return registration
@@ -86,9 +84,7 @@ def selfservice_certificate(token: str):
 
 
 def _person_by_token(token: str) -> Person:
-    if not token or len(token) > 64:
-        abort(404)
-    person = db.session.scalar(select(Person).where(Person.portal_token == token))
+    person = speakers.find_by_token(db.session, token)
     if person is None:
         abort(404)
     return person
