@@ -48,12 +48,8 @@ SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 KEY_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,78}[A-Za-z0-9])?$")
 PHOTO_RE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_./-]{0,254}$")
 
-EVENT_KEYS = (
-    "format",
-    "version",
-    "slug",
-    "status",
-    "is_sample",
+# the event's fields that have the same name and meaning in the document and on the model
+EVENT_FIELDS = (
     "timezone",
     "default_language",
     "languages",
@@ -68,6 +64,14 @@ EVENT_KEYS = (
     "registration_closes_at",
     "hybrid",
     "online_url",
+)
+EVENT_KEYS = (
+    "format",
+    "version",
+    "slug",
+    "status",
+    "is_sample",
+    *EVENT_FIELDS,
     "venue",
     "settings",
     "rooms",
@@ -802,26 +806,7 @@ def _apply(
 ) -> list[str]:
     tzname = doc["timezone"]
     changes: list[str] = []
-    for attr in (
-        "slug",
-        "timezone",
-        "default_language",
-        "languages",
-        "title",
-        "description",
-        "organisers",
-        "starts_on",
-        "ends_on",
-        "capacity",
-        "registration_open",
-        "registration_opens_at",
-        "registration_closes_at",
-        "hybrid",
-        "online_url",
-        "is_sample",
-        "venue_name",
-        "venue_address",
-    ):
+    for attr in ("slug", *EVENT_FIELDS, "is_sample", "venue_name", "venue_address"):
         w.set(event, attr, doc[attr])
     if doc["status"] is not None:
         w.set(event, "status", doc["status"])
