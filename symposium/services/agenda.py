@@ -7,7 +7,6 @@ event's agenda version; changes to a published event are recorded as ``AgendaCha
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -28,8 +27,7 @@ from ..models import (
 )
 from . import audit
 from .events import bump_agenda_version
-
-KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
+from .keys import KEY_RE, unique_key
 
 
 class AgendaConflict(ValueError):
@@ -101,14 +99,7 @@ def _snapshot(item: Session) -> dict:
 
 
 def unique_session_key(session: OrmSession, event: Event, base: str) -> str:
-    base = re.sub(r"[^a-z0-9_-]+", "-", (base or "session").lower()).strip("-")[:70] or "session"
-    existing = set(session.scalars(select(Session.key).where(Session.event_id == event.id)).all())
-    if base not in existing:
-        return base
-    n = 2
-    while f"{base}-{n}" in existing:
-        n += 1
-    return f"{base}-{n}"
+    return unique_key(session, Session, event, base, "session")
 
 
 def check_session(
@@ -342,11 +333,7 @@ def save_room(
         problems.append(_("The name is required in the event's default language."))
     key = data.key
     if not key:
-        base = re.sub(r"[^a-z0-9_-]+", "-", (name.get("en") or "room").lower()).strip("-") or "room"
-        existing = set(session.scalars(select(Room.key).where(Room.event_id == event.id)).all())
-        key, n = base[:70], 2
-        while key in existing:
-            key, n = f"{base[:70]}-{n}", n + 1
+        key = unique_key(session, Room, event, name.get("en"), "room")
     elif not KEY_RE.match(key):
         problems.append(
             _("The key may only contain lowercase letters, digits, hyphens and underscores.")

@@ -20,12 +20,12 @@ from ..models import Event, Person, SessionPerson
 from ..models.types import utcnow
 from . import audit, mail
 from .events import bump_agenda_version
+from .keys import KEY_RE, unique_key
 from .richtext import sanitize
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_PHOTO_SIDE = 800
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png"}
-KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 
 
 class SpeakerError(ValueError):
@@ -60,12 +60,7 @@ def save_person(
         problems.append(_("The name is required in the event's default language."))
     key = data.key
     if not key:
-        base = re.sub(r"[^a-z0-9_-]+", "-", (name.get("en") or "person").lower()).strip("-")
-        base = (base or "person")[:70]
-        existing = set(session.scalars(select(Person.key).where(Person.event_id == event.id)))
-        key, n = base, 2
-        while key in existing:
-            key, n = f"{base}-{n}", n + 1
+        key = unique_key(session, Person, event, name.get("en"), "person")
     elif not KEY_RE.match(key):
         problems.append(
             _("The key may only contain lowercase letters, digits, hyphens and underscores.")
