@@ -9,18 +9,10 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from ..extensions import db
+from . import event_or_fail
 
 attendance_cli = AppGroup("attendance", help="Attendance recorded elsewhere.")
 certificates_cli = AppGroup("certificates", help="Certificates of attendance and participation.")
-
-
-def _event(slug: str):
-    from ..services.events import find_event
-
-    event = find_event(db.session, slug)
-    if event is None:
-        raise click.ClickException(f"unknown event: {slug}")
-    return event
 
 
 @attendance_cli.command("import")
@@ -30,7 +22,7 @@ def attendance_import_command(slug: str, file: Path):
     """Mark the registrations listed in FILE (CSV with an "email" column) as attended."""
     from ..services.attendance import AttendanceImportError, import_attendance
 
-    event = _event(slug)
+    event = event_or_fail(slug)
     try:
         result = import_attendance(db.session, event, file.read_bytes())
     except AttendanceImportError as exc:
@@ -61,7 +53,7 @@ def generate_command(slug: str, batch_size: int, workers: int | None):
     """Issue and render every pending certificate of the event (progress bar)."""
     from ..services import certificates as certs
 
-    event = _event(slug)
+    event = event_or_fail(slug)
     total = len(certs.pending_holders(db.session, event)) + sum(
         1 for c in certs.event_certificates(db.session, event) if not certs.has_file(c)
     )
@@ -88,7 +80,7 @@ def zip_command(slug: str, output: Path):
     """Write a ZIP of all valid certificates of the event to OUTPUT."""
     from ..services import certificates as certs
 
-    event = _event(slug)
+    event = event_or_fail(slug)
     with output.open("wb") as fh:
         count = certs.write_zip(db.session, event, fh)
     db.session.commit()

@@ -14,18 +14,10 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from ..extensions import db
+from . import event_or_fail
 
 registration_cli = AppGroup("registration", help="Attendee registrations.")
 mail_cli = AppGroup("mail", help="The email outbox.")
-
-
-def _event(slug: str):
-    from ..services.events import find_event
-
-    event = find_event(db.session, slug)
-    if event is None:
-        raise click.ClickException(f"unknown event: {slug}")
-    return event
 
 
 @registration_cli.command("list")
@@ -36,7 +28,7 @@ def list_command(slug, status):
     from ..models import Registration
     from ..services.registration import waitlist_position
 
-    event = _event(slug)
+    event = event_or_fail(slug)
     query = select(Registration).where(Registration.event_id == event.id)
     if status:
         query = query.where(Registration.status == status)
@@ -67,7 +59,7 @@ def fill_seats_command(slug):
     """Promote people from the waiting list while seats are free (e.g. after raising capacity)."""
     from ..services.registration import fill_free_seats, lock_event
 
-    event = _event(slug)
+    event = event_or_fail(slug)
     lock_event(db.session, event)
     promoted = fill_free_seats(db.session, event)
     db.session.commit()
