@@ -58,6 +58,16 @@ def programme_pdf(slug: str):
     )
 
 
+def _certificate_pdf(certificate: Certificate) -> Response:
+    """The holder's own copy of ``certificate``, 403 if it is revoked; commits what was done to
+    serve it (a certificate issued on first use, a missing PDF rendered and stored again)."""
+    if certificate.revoked_at is not None:
+        abort(403)
+    data = certs.pdf_bytes(certificate)
+    db.session.commit()
+    return _pdf_response(data, certs.download_name(certificate))
+
+
 def _registration_by_token(token: str) -> Registration:
     registration = registration_service.by_token(db.session, token)
     if registration is None:
@@ -76,11 +86,7 @@ def selfservice_certificate(token: str):
         certificate = certs.issue_for_registration(db.session, registration)
     except certs.NotEligible:
         abort(403)
-    if certificate.revoked_at is not None:
-        abort(403)
-    data = certs.pdf_bytes(certificate)
-    db.session.commit()
-    return _pdf_response(data, certs.download_name(certificate))
+    return _certificate_pdf(certificate)
 
 
 def _person_by_token(token: str) -> Person:
@@ -98,11 +104,7 @@ def portal_certificate(token: str, cert_id: int):
     certificate = db.session.get(Certificate, cert_id)
     if certificate is None or certificate.person_id != person.id or certificate.superseded:
         abort(404)
-    if certificate.revoked_at is not None:
-        abort(403)
-    data = certs.pdf_bytes(certificate)
-    db.session.commit()
-    return _pdf_response(data, certs.download_name(certificate))
+    return _certificate_pdf(certificate)
 
 
 @bp.get("/speaker/<token>/certificate.pdf")
@@ -114,8 +116,4 @@ def portal_certificate_current(token: str):
         certificate = certs.issue_for_person(db.session, person)
     except certs.NotEligible:
         abort(403)
-    if certificate.revoked_at is not None:
-        abort(403)
-    data = certs.pdf_bytes(certificate)
-    db.session.commit()
-    return _pdf_response(data, certs.download_name(certificate))
+    return _certificate_pdf(certificate)
