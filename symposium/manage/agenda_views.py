@@ -367,8 +367,15 @@ def _room_data(form: RoomForm) -> agenda_service.RoomData:
     )
 
 
-def _save_room(event, form: RoomForm, room=None):
-    return submit_form(
+def _rooms_page(event, room=None):
+    """The list of rooms with the form to add one (``room=None``) or to edit ``room``."""
+    form = RoomForm()
+    if room is not None and request.method == "GET":
+        form.key.data = room.key
+        form.capacity.data = room.capacity
+        form.position.data = room.position
+        fill_i18n(form, "name", room.name)
+    problems, done = submit_form(
         form,
         lambda: agenda_service.save_room(
             db.session, event, _room_data(form), room=room, by=current_user
@@ -377,34 +384,6 @@ def _save_room(event, form: RoomForm, room=None):
         success=_("The room is saved."),
         redirect_to=lambda _saved: url_for(".rooms", slug=event.slug),
     )
-
-
-@bp.route("/events/<slug>/rooms", methods=["GET", "POST"])
-def rooms(slug):
-    event = managed_event(slug)
-    form = RoomForm()
-    problems, done = _save_room(event, form)
-    return done or form_page(
-        "manage/rooms.html",
-        event=event,
-        form=form,
-        problems=problems,
-        action_form=ActionForm(),
-        room=None,
-    )
-
-
-@bp.route("/events/<slug>/rooms/<int:room_id>/edit", methods=["GET", "POST"])
-def room_edit(slug, room_id):
-    event = managed_event(slug)
-    room = owned(db.session.get(Room, room_id), event)
-    form = RoomForm()
-    if request.method == "GET":
-        form.key.data = room.key
-        form.capacity.data = room.capacity
-        form.position.data = room.position
-        fill_i18n(form, "name", room.name)
-    problems, done = _save_room(event, form, room)
     return done or form_page(
         "manage/rooms.html",
         event=event,
@@ -413,6 +392,17 @@ def room_edit(slug, room_id):
         action_form=ActionForm(),
         room=room,
     )
+
+
+@bp.route("/events/<slug>/rooms", methods=["GET", "POST"])
+def rooms(slug):
+    return _rooms_page(managed_event(slug))
+
+
+@bp.route("/events/<slug>/rooms/<int:room_id>/edit", methods=["GET", "POST"])
+def room_edit(slug, room_id):
+    event = managed_event(slug)
+    return _rooms_page(event, owned(db.session.get(Room, room_id), event))
 
 
 @bp.post("/events/<slug>/rooms/<int:room_id>/delete")
