@@ -52,7 +52,8 @@ def test_three_languages_bulk_and_single(ctx, tmp_path):
         text = pdf_text(data, tmp_path)
         assert registration.full_name in text
         assert TITLES[registration.preferred_language] in text
-        assert cert.number in text
+        # pdftotext may split a random code where two capitals kern apart ("E J6V")
+        assert cert.number in "".join(text.split())
         assert_fonts_embedded(data, tmp_path)
         assert_qpdf_ok(data, tmp_path)
         reader = PdfReader(io.BytesIO(data))

@@ -51,7 +51,8 @@ def test_split_pdfs_are_standalone_and_correct(ctx, tmp_path):
         text = pdf_text(data, tmp_path)
         assert cert.holder_name in text  # exact, in logical order (Arabic too)
         assert TITLES[cert.language] in text
-        assert cert.number in text
+        # pdftotext may split a random code where two capitals kern apart ("E J6V")
+        assert cert.number in "".join(text.split())
         others = [c.holder_name for c in issued if c is not cert]
         assert not any(name in text for name in others)
         assert_fonts_embedded(data, tmp_path)
