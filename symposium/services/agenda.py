@@ -27,7 +27,7 @@ from ..models import (
 )
 from . import audit
 from .events import bump_agenda_version
-from .keys import KEY_RE, unique_key
+from .keys import KEY_RE, check_name_and_key, unique_key
 
 
 class AgendaConflict(ValueError):
@@ -327,21 +327,17 @@ def delete_session(session: OrmSession, event: Event, item: Session, *, by=None)
 def save_room(
     session: OrmSession, event: Event, data: RoomData, *, room: Room | None = None, by=None
 ) -> Room:
-    problems = []
     name = clean_i18n(data.name)
-    if not name.get(event.default_language):
-        problems.append(_("The name is required in the event's default language."))
-    key = data.key
-    if not key:
-        key = unique_key(session, Room, event, name.get("en"), "room")
-    elif not KEY_RE.match(key):
-        problems.append(
-            _("The key may only contain lowercase letters, digits, hyphens and underscores.")
-        )
-    else:
-        other = session.scalar(select(Room.id).where(Room.event_id == event.id, Room.key == key))
-        if other is not None and (room is None or other != room.id):
-            problems.append(_("Another room already has the key %(key)s.", key=key))
+    key, problems = check_name_and_key(
+        session,
+        Room,
+        event,
+        name,
+        data.key,
+        current=room,
+        fallback="room",
+        taken_message=_("Another room already has the key %(key)s.", key=data.key),
+    )
     if data.capacity is not None and data.capacity < 0:
         problems.append(_("The capacity cannot be negative."))
     if problems:

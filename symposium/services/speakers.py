@@ -20,7 +20,7 @@ from ..models import Event, Person, SessionPerson
 from ..models.types import utcnow
 from . import audit, mail
 from .events import bump_agenda_version
-from .keys import KEY_RE, unique_key
+from .keys import check_name_and_key
 from .richtext import sanitize
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
@@ -54,23 +54,17 @@ def _clean_bio(bio: dict) -> dict:
 def save_person(
     session: OrmSession, event: Event, data: PersonData, *, person: Person | None = None, by=None
 ) -> Person:
-    problems = []
     name = clean_i18n(data.name)
-    if not name.get(event.default_language):
-        problems.append(_("The name is required in the event's default language."))
-    key = data.key
-    if not key:
-        key = unique_key(session, Person, event, name.get("en"), "person")
-    elif not KEY_RE.match(key):
-        problems.append(
-            _("The key may only contain lowercase letters, digits, hyphens and underscores.")
-        )
-    else:
-        other = session.scalar(
-            select(Person.id).where(Person.event_id == event.id, Person.key == key)
-        )
-        if other is not None and (person is None or other != person.id):
-            problems.append(_("Another person already has the key %(key)s.", key=key))
+    key, problems = check_name_and_key(
+        session,
+        Person,
+        event,
+        name,
+        data.key,
+        current=person,
+        fallback="person",
+        taken_message=_("Another person already has the key %(key)s.", key=data.key),
+    )
     country = (data.country or "").strip().upper() or None
     if country and not re.fullmatch(r"[A-Z]{2}", country):
         problems.append(_("Choose a country from the list."))
