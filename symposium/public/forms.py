@@ -35,6 +35,11 @@ def _countries(lang: str) -> tuple[SelectChoice, ...]:
     return tuple(SelectChoice(code, name) for code, name in country_choices(lang))
 
 
+@lru_cache(maxsize=1)
+def _country_codes() -> frozenset[str]:
+    return frozenset(code for code, _name in country_choices("en"))
+
+
 def _strip(value):
     return normalize_text(value) if isinstance(value, str) else value
 
@@ -169,7 +174,7 @@ class RegistrationForm(FlaskForm):
             raise ValidationError(problem)
 
     def validate_country(self, field):
-        if field.data and field.data not in {choice.value for choice in self.country.choices}:
+        if field.data and field.data not in _country_codes():
             raise ValidationError(_("Please choose a country from the list."))
 
     def validate_attendance_mode(self, field):

@@ -105,7 +105,7 @@ def register(slug):
         _show_error(form, exc)
         closed = reg.registration_closed_reason(event)
         return page(400)
-    token = result.registration.token
+    token = result.token
     db.session.commit()
     session["registration"] = {
         "slug": slug,

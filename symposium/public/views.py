@@ -22,7 +22,7 @@ from ..extensions import db
 from ..i18n import current_language, fmt_date, fmt_time, local_to_utc, localize, utc_to_local
 from ..models import SESSION_KINDS
 from ..models.types import utcnow
-from ..services import agenda_view
+from ..services import agenda_view, ics
 from ..services.events import get_published_or_404
 from . import bp
 
@@ -295,9 +295,8 @@ def event_ics(slug):
             )
             vevent.add("categories", [kind_labels().get(item.kind, item.kind)])
             cal.add_component(vevent)
-    cal.add_missing_timezones()
     return Response(
-        cal.to_ical(),
+        ics.to_ical(cal),
         mimetype="text/calendar",
         headers={
             "Content-Disposition": f'attachment; filename="{ev.slug}.ics"',

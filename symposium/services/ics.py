@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -35,6 +36,29 @@ def _calendar(lang: str) -> icalendar.Calendar:
     cal.add("method", "PUBLISH")
     cal["X-WR-LANGUAGE"] = lang
     return cal
+
+
+@lru_cache(maxsize=64)
+def _vtimezone(tzid: str) -> bytes | None:
+    """The VTIMEZONE block of ``tzid``, serialised (built once per process: computing and
+    folding its transitions costs far more than the rest of a calendar file)."""
+    try:
+        return icalendar.Timezone.from_tzid(tzid).to_ical()
+    except ValueError:
+        return None
+
+
+def to_ical(cal: icalendar.Calendar) -> bytes:
+    """``cal.to_ical()`` with the VTIMEZONE blocks its times need, as
+    ``Calendar.add_missing_timezones`` would add them (first, before the events)."""
+    blocks = [block for tzid in sorted(cal.get_missing_tzids()) if (block := _vtimezone(tzid))]
+    data = cal.to_ical()
+    if not blocks:
+        return data
+    at = data.find(b"BEGIN:V", len(b"BEGIN:VCALENDAR"))
+    if at < 0:
+        at = data.rindex(b"END:VCALENDAR")
+    return data[:at] + b"".join(blocks) + data[at:]
 
 
 def _location(event: Event, lang: str) -> str:
@@ -99,8 +123,7 @@ def event_ics(event: Event, lang: str, url: str | None = None) -> bytes:
     cal = _calendar(lang)
     cal.add("x-wr-calname", event.t("title", lang))
     cal.add_component(_event_component(event, lang, url))
-    cal.add_missing_timezones()
-    return cal.to_ical()
+    return to_ical(cal)
 
 
 def registration_ics(registration: Registration, lang: str, url: str | None = None) -> bytes:
@@ -112,5 +135,4 @@ def registration_ics(registration: Registration, lang: str, url: str | None = No
     for signup in registration.session_signups:
         if signup.status == "confirmed":
             cal.add_component(_session_component(signup.session, lang, url))
-    cal.add_missing_timezones()
-    return cal.to_ical()
+    return to_ical(cal)

@@ -15,7 +15,7 @@ import threading
 
 from flask import current_app, render_template
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 
@@ -93,6 +93,20 @@ def notify(
     session.add(notice)
     session.info["registration_notices"] = True
     return notice
+
+
+def notify_new(session: OrmSession, registration_id: int, what: str) -> None:
+    """``notify`` for a registration inserted in this transaction, by id (one INSERT, no
+    ORM object needed)."""
+    if what not in KINDS:
+        raise ValueError(f"unknown notification: {what}")
+    session.execute(
+        _INSERT_NOTICE, {"registration_id": registration_id, "kind": what, "created_at": utcnow()}
+    )
+    session.info["registration_notices"] = True
+
+
+_INSERT_NOTICE = insert(RegistrationNotice.__table__)
 
 
 def build_email(session: OrmSession, registration: Registration, what: str, *, signup=None):

@@ -20,12 +20,14 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session as OrmSession
 
 from ..i18n import LANGUAGES, country_name
@@ -96,9 +98,25 @@ class CheckedData:
 
 @dataclass
 class RegistrationResult:
-    registration: Registration
+    """What ``register`` did. A new registration is inserted with Core statements; its ORM
+    object is loaded only when asked for (the registration form only needs ``created``)."""
+
+    _registration: Registration | None
     created: bool
     promoted: list[Registration] = field(default_factory=list)
+    _session: OrmSession | None = None
+    _id: int | None = None
+    token: str | None = None
+
+    @property
+    def registration(self) -> Registration:
+        if self._registration is None:
+            self._registration = self._session.get(Registration, self._id)
+        return self._registration
+
+    @property
+    def id(self) -> int:
+        return self._id if self._registration is None else self._registration.id
 
     @property
     def status(self) -> str:
@@ -252,15 +270,17 @@ def _take_event_seat_locked(session: OrmSession, event: Event) -> bool:
     return _take_event_seat(session, event)
 
 
+_event = Event.__table__
+_TAKE_EVENT_SEAT = (
+    update(_event)
+    .where(_event.c.id == bindparam("event_id"))
+    .where(_event.c.capacity.is_(None) | (_event.c.confirmed_count < _event.c.capacity))
+    .values(confirmed_count=_event.c.confirmed_count + 1)
+)
+
+
 def _take_event_seat(session: OrmSession, event: Event) -> bool:
-    taken = session.execute(
-        update(Event)
-        .where(Event.id == event.id)
-        .where((Event.capacity.is_(None)) | (Event.confirmed_count < Event.capacity))
-        .values(confirmed_count=Event.confirmed_count + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    return taken == 1
+    return session.execute(_TAKE_EVENT_SEAT, {"event_id": event.id}).rowcount == 1
 
 
 def _free_event_seat(session: OrmSession, event: Event) -> None:
@@ -344,6 +364,12 @@ def register(
     An email already registered for the event is not registered twice: the existing
     registration is returned (``created=False``) and its personal link is sent again.
     ``source="manual"`` (an organiser adding someone) ignores the registration period.
+
+    The hot path is a few Core statements (this is the request that arrives by the hundred
+    when registration opens): an ``INSERT ... ON CONFLICT DO NOTHING`` on the unique
+    (event, email) index decides duplicates without a lookup or a savepoint, then the seat is
+    taken with the conditional UPDATE, last, so that PostgreSQL holds the hot event row for
+    the shortest time before the commit.
     """
     from . import notifications
 
@@ -358,54 +384,86 @@ def register(
     chosen = _resolve_sessions(session, event, checked.sessions)
 
     now = utcnow()
-    registration = Registration(
-        event_id=event.id,
-        token=_new_token(),
-        consent_version=current_app.config.get("PRIVACY_NOTICE_VERSION"),
-        consented_at=now,
-        search_text=search_text(values["full_name"], values["email"]),
-        source=source,
-        created_at=now,
-        updated_at=now,
-        **values,
-    )
-    try:
-        # The unique (event, email) index decides duplicates: no count or lookup first. A
-        # duplicate rolls the savepoint back, seat and waiting-list number included.
-        with session.begin_nested():
-            # Insert first, take the seat last: the hot event row stays locked (PostgreSQL)
-            # for the shortest time before the commit
-            registration.status = "confirmed"
-            registration.confirmed_at = now
-            session.add(registration)
-            session.flush()
-            if not (_take_event_seat(session, event) or _take_event_seat_locked(session, event)):
-                registration.status = "waitlisted"
-                registration.confirmed_at = None
-                registration.waitlist_seq = next_counter(session, f"waitlist:event:{event.id}")
-            for item in chosen:
-                _add_signup(session, registration, item)
-            session.flush()
-    except IntegrityError:
+    token = _new_token()
+    new_id = session.execute(
+        _insert_registration(session.get_bind().dialect.name),
+        {
+            **values,
+            "event_id": event.id,
+            "token": token,
+            "status": "confirmed",
+            "waitlist_seq": None,
+            "confirmed_at": now,
+            "consent_version": current_app.config.get("PRIVACY_NOTICE_VERSION"),
+            "consented_at": now,
+            "search_text": search_text(values["full_name"], values["email"]),
+            "source": source,
+            "created_at": now,
+            "updated_at": now,
+        },
+    ).scalar()
+    if new_id is None:
+        # The unique (event, email) index said: already registered
         existing = find_registration(session, event, values["email"])
-        if existing is None:
-            raise
+        if existing is None:  # pragma: no cover - the conflicting row cannot vanish here
+            raise RegistrationError(_("Something changed while you registered. Please try again."))
         if notify:
             notifications.notify(session, existing, "already")
         return RegistrationResult(existing, created=False)
+    status = "confirmed"
+    if not (_take_event_seat(session, event) or _take_event_seat_locked(session, event)):
+        status = "waitlisted"
+        session.execute(
+            _WAITLIST_REGISTRATION,
+            {"registration_id": new_id, "seq": next_counter(session, f"waitlist:event:{event.id}")},
+        )
+    for item in chosen:
+        signup_status, seq = _placement_for(session, status, item)
+        session.execute(
+            insert(SessionRegistration).values(
+                registration_id=new_id,
+                session_id=item.id,
+                status=signup_status,
+                waitlist_seq=seq,
+                created_at=now,
+            )
+        )
     session.expire(event, ["confirmed_count"])
+    for item in chosen:
+        session.expire(item, ["confirmed_count"])
+    result = RegistrationResult(None, created=True, _session=session, _id=new_id, token=token)
     if by is not None or source != "online":
         audit.record(
             session,
             "registration.create",
             user=by,
             event=event,
-            target=f"registration:{registration.id}",
-            details={"status": registration.status, "source": source},
+            target=f"registration:{new_id}",
+            details={"status": status, "source": source},
         )
     if notify:
-        notifications.notify(session, registration, registration.status)
-    return RegistrationResult(registration, created=True)
+        notifications.notify_new(session, new_id, status)
+    return result
+
+
+@lru_cache(maxsize=4)
+def _insert_registration(dialect: str):
+    """``INSERT INTO registration ... ON CONFLICT (event_id, email_normalized) DO NOTHING
+    RETURNING id``, built once (Core, parameters bound at execution)."""
+    table = Registration.__table__
+    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert_(table)
+        .on_conflict_do_nothing(index_elements=["event_id", "email_normalized"])
+        .returning(table.c.id)
+    )
+
+
+_WAITLIST_REGISTRATION = (
+    update(Registration.__table__)
+    .where(Registration.__table__.c.id == bindparam("registration_id"))
+    .values(status="waitlisted", confirmed_at=None, waitlist_seq=bindparam("seq"))
+)
 
 
 def _add_signup(session: OrmSession, registration: Registration, item: Session):
@@ -418,7 +476,11 @@ def _add_signup(session: OrmSession, registration: Registration, item: Session):
 
 def _placement(session: OrmSession, registration: Registration, item: Session):
     """A session seat, a place on the session's waiting list, or held (pending)."""
-    if registration.status != "confirmed":
+    return _placement_for(session, registration.status, item)
+
+
+def _placement_for(session: OrmSession, status: str, item: Session):
+    if status != "confirmed":
         return SIGNUP_PENDING, None
     if _take_session_seat(session, item):
         return SIGNUP_CONFIRMED, None
