@@ -3,6 +3,8 @@
 from email import message_from_bytes, policy
 from pathlib import Path
 
+from sqlalchemy import event as sa_event
+
 from symposium.extensions import db
 from symposium.models import OutboxEmail
 from symposium.services import mail
@@ -92,3 +94,54 @@ def test_stored_messages_use_crlf_line_endings(app):
         assert b"\r\n" in row.message
         assert b"\n" not in row.message.replace(b"\r\n", b"")
         db.session.rollback()
+
+
+def test_an_email_claimed_by_a_run_that_died_is_sent_after_its_lease(app, monkeypatch):
+    """A run claims its batch as "sending" for SENDING_LEASE: if the process dies before
+    recording the result, the email is due again afterwards, never lost."""
+    from datetime import timedelta
+
+    from symposium.models.types import utcnow
+
+    calls = []
+    monkeypatch.setattr(mail, "_transport_send", lambda raw, rcpt: calls.append(rcpt))
+    with app.app_context():
+        mail.queue_email(db.session, mail.build_message(to="w@example.org", subject="s", text="t"))
+        db.session.info.pop("outbox_dirty")  # no delivery run after this commit
+        db.session.commit()
+        row = db.session.scalar(db.select(OutboxEmail))
+        row.status, row.attempts = "sending", 1
+        row.next_attempt_at = utcnow() + timedelta(minutes=5)  # a live run holds it
+        db.session.commit()
+        assert mail.deliver_pending() == 0 and calls == []
+        row.next_attempt_at = utcnow() - timedelta(seconds=1)  # that run died
+        db.session.commit()
+        assert mail.deliver_pending() == 1 and calls == ["w@example.org"]
+        db.session.refresh(row)
+        assert row.status == "sent" and row.attempts == 2 and row.next_attempt_at is None
+
+
+def test_one_run_sends_a_batch_with_a_few_transactions(app, monkeypatch):
+    calls = []
+    monkeypatch.setattr(mail, "_transport_send", lambda raw, rcpt: calls.append(rcpt))
+    with app.app_context():
+        for i in range(30):
+            mail.queue_email(
+                db.session, mail.build_message(to=f"b{i}@example.org", subject="s", text="t")
+            )
+        db.session.info.pop("outbox_dirty")
+        db.session.commit()
+        commits = []
+
+        def count(session):
+            commits.append(1)
+
+        sa_event.listen(db.session, "after_commit", count)
+        try:
+            assert mail.deliver_pending(limit=20) == 30
+        finally:
+            sa_event.remove(db.session, "after_commit", count)
+        assert sorted(calls) == sorted(f"b{i}@example.org" for i in range(30))
+        assert len(commits) <= 8  # two batches: list+claim, read, record (not two per email)
+        statuses = db.session.scalars(db.select(OutboxEmail.status)).all()
+        assert set(statuses) == {"sent"}

@@ -25,8 +25,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import and_, or_, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import or_, update
 from sqlalchemy.orm import Session as OrmSession
 
 from ..extensions import db
@@ -346,48 +346,76 @@ def deliver_pending(limit: int = 500) -> int:
         transport.close()
 
 
+# A run marks the emails it claims as "sending" until this time: if the process dies in the
+# middle, the emails are due again afterwards (at-least-once delivery, never lost)
+SENDING_LEASE = timedelta(minutes=10)
+
+
+def _due(now):
+    return or_(
+        and_(
+            OutboxEmail.status == "pending",
+            or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= now),
+        ),
+        # claimed by a run that died (or by an older version, without a lease)
+        and_(
+            OutboxEmail.status == "sending",
+            or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= now),
+        ),
+    )
+
+
 def _deliver_pending(limit: int) -> int:
+    """Claim up to ``limit`` due emails in one transaction (a conditional UPDATE, so that
+    concurrent runs never claim the same email), send them, then record the sent ones in one
+    more transaction: a few transactions per batch, not two per email."""
     now = utcnow()
     ids = db.session.scalars(
-        db.select(OutboxEmail.id)
-        .where(OutboxEmail.status == "pending")
-        .where(or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= now))
-        .order_by(OutboxEmail.id)
-        .limit(limit)
+        db.select(OutboxEmail.id).where(_due(now)).order_by(OutboxEmail.id).limit(limit)
+    ).all()
+    if not ids:
+        db.session.commit()
+        return 0
+    claimed = db.session.scalars(
+        update(OutboxEmail)
+        .where(OutboxEmail.id.in_(ids), _due(now))
+        .values(
+            status="sending",
+            attempts=OutboxEmail.attempts + 1,
+            next_attempt_at=now + SENDING_LEASE,
+        )
+        .returning(OutboxEmail.id)
+        .execution_options(synchronize_session=False)
     ).all()
     db.session.commit()
-    sent = 0
+    rows = db.session.execute(
+        db.select(OutboxEmail.id, OutboxEmail.message, OutboxEmail.recipient)
+        .where(OutboxEmail.id.in_(claimed))
+        .order_by(OutboxEmail.id)
+    ).all()
+    db.session.commit()
+    sent_ids: list[int] = []
     retry_in: float | None = None
-    for email_id in ids:
-        # Claim the row so that a second worker does not send it too
-        claimed = db.session.execute(
-            update(OutboxEmail)
-            .where(OutboxEmail.id == email_id, OutboxEmail.status == "pending")
-            .values(status="sending", attempts=OutboxEmail.attempts + 1)
-        ).rowcount
-        db.session.commit()
-        if not claimed:
-            continue
-        row = db.session.get(OutboxEmail, email_id)
-        try:
-            _transport_send(row.message, row.recipient)
-        except Exception as exc:  # noqa: BLE001 - any transport failure is retried
-            max_attempts = current_app.config.get("MAIL_MAX_ATTEMPTS", 5)
-            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if row.attempts >= max_attempts:
-                row.status = "failed"
-            else:
-                delay = min(2**row.attempts * 5, 3600)
-                row.status = "pending"
-                row.next_attempt_at = utcnow() + timedelta(seconds=delay)
-                retry_in = delay if retry_in is None else min(retry_in, delay)
+    try:
+        for email_id, message, recipient in rows:
+            try:
+                _transport_send(message, recipient)
+            except Exception as exc:  # noqa: BLE001 - any transport failure is retried
+                delay = _record_failure(email_id, exc)
+                if delay is not None:
+                    retry_in = delay if retry_in is None else min(retry_in, delay)
+                continue
+            sent_ids.append(email_id)
+    finally:
+        if sent_ids:
+            db.session.execute(
+                update(OutboxEmail)
+                .where(OutboxEmail.id.in_(sent_ids))
+                .values(status="sent", sent_at=utcnow(), last_error=None, next_attempt_at=None)
+                .execution_options(synchronize_session=False)
+            )
             db.session.commit()
-            continue
-        row.status = "sent"
-        row.sent_at = utcnow()
-        row.last_error = None
-        db.session.commit()
-        sent += 1
+    sent = len(sent_ids)
     if retry_in is not None:
         from ..jobs import enqueue
 
@@ -402,4 +430,23 @@ def _deliver_pending(limit: int) -> int:
             sent += deliver_pending(limit)
         else:
             enqueue("symposium.services.mail:deliver_pending", delay=retry_in)
+    elif len(ids) == limit:
+        sent += _deliver_pending(limit)
     return sent
+
+
+def _record_failure(email_id: int, exc: Exception) -> float | None:
+    """Back to pending with a back-off (returned, in seconds), or failed for good."""
+    row = db.session.get(OutboxEmail, email_id)
+    max_attempts = current_app.config.get("MAIL_MAX_ATTEMPTS", 5)
+    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    delay = None
+    if row.attempts >= max_attempts:
+        row.status = "failed"
+        row.next_attempt_at = None
+    else:
+        delay = min(2**row.attempts * 5, 3600)
+        row.status = "pending"
+        row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    db.session.commit()
+    return delay
