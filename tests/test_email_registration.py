@@ -165,3 +165,75 @@ def test_celery_broker_receives_the_job(app, monkeypatch):
         if celery_app._celery is not None:
             celery_app._celery.close()
         monkeypatch.setattr(celery_app, "_celery", None)
+
+
+def test_a_real_celery_worker_sends_the_confirmation(app, client, smtp, event, tmp_path):
+    """CELERY_BROKER_URL set: the web process only queues jobs in Redis; a real
+    ``celery -A symposium.celery_app worker`` renders the email and delivers it over SMTP."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("TEST_REDIS_URL is not set: no Redis broker for this test (.ci/run sets it)")
+    import subprocess
+    import sys
+    import time
+
+    import redis
+
+    from symposium import celery_app
+
+    # A Redis database of its own, so that the queue-inspecting test above never races it
+    broker = url.rsplit("/", 1)[0] + "/14"
+    try:
+        redis.Redis.from_url(broker).flushdb()
+    except redis.exceptions.ConnectionError as exc:
+        pytest.skip(f"Redis at TEST_REDIS_URL is not reachable: {exc}")
+    controller, recorder = smtp
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "CELERY_BROKER_URL": broker,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(controller.port),
+        "STORAGE_DIR": app.config["STORAGE_DIR"],
+        "SYMPOSIUM_BASE_URL": app.config["SYMPOSIUM_BASE_URL"],
+    }
+    worker = subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
+        [
+            *(sys.executable, "-m", "celery", "-A", "symposium.celery_app", "worker"),
+            *("--pool", "solo", "--without-gossip", "--without-mingle", "--without-heartbeat"),
+            *("--loglevel", "warning"),
+        ],
+        env=env,
+        cwd=os.path.dirname(os.path.dirname(__file__)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    app.config.update(JOBS_EAGER=False, CELERY_BROKER_URL=broker, REGISTRATION_EMAIL_DELAY=0)
+    celery_app._celery = None
+    try:
+        response = post_registration(client, event, "en", preferred_language="fr")
+        assert response.status_code == 303
+        assert recorder.messages == []  # nothing is sent by the web process itself
+        deadline = time.monotonic() + 60
+        while not recorder.messages and time.monotonic() < deadline:
+            assert worker.poll() is None, worker.stdout.read().decode(errors="replace")
+            time.sleep(0.2)
+        assert recorder.messages, "the worker delivered no email within 60 s"
+        message = email.message_from_bytes(recorder.messages[0], policy=policy.default)
+        assert message["Subject"] == "Votre inscription est confirmée : Symposium de test"
+        with app.app_context():
+            row = db.session.scalar(db.select(OutboxEmail))
+            assert row is not None and row.status == "sent"
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        worker.stdout.close()
+        if celery_app._celery is not None:
+            celery_app._celery.close()
+        celery_app._celery = None
+        redis.Redis.from_url(broker).flushdb()
