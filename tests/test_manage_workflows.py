@@ -264,3 +264,43 @@ def test_manual_registration_cancel_and_promote(app, client, world):
     with app.app_context():
         assert db.session.get(Registration, world.registration_id).status == "cancelled"
         assert db.session.get(Registration, karim_id).status == "confirmed"
+
+
+@pytest.mark.parametrize(
+    ("timezone", "moments", "expected"),
+    [
+        # Riyadh is UTC+3: 22:30 UTC on the 10th is 01:30 on the 11th there
+        (
+            "Asia/Riyadh",
+            ["2027-01-10T20:59", "2027-01-10T21:00", "2027-01-10T22:30"],
+            {"2027-01-10": 1, "2027-01-11": 2},
+        ),
+        # Kathmandu is UTC+5:45: its midnight falls at a quarter past the UTC hour
+        (
+            "Asia/Kathmandu",
+            ["2027-01-10T18:14", "2027-01-10T18:15", "2027-01-11T02:00"],
+            {"2027-01-10": 1, "2027-01-11": 2},
+        ),
+        # Los Angeles is behind UTC (UTC-8 in January)
+        (
+            "America/Los_Angeles",
+            ["2027-01-11T07:59", "2027-01-11T08:00"],
+            {
+                "2027-01-10": 1,
+                "2027-01-11": 1,
+            },
+        ),
+    ],
+)
+def test_registrations_per_day_follow_the_events_timezone(ctx, timezone, moments, expected):
+    from datetime import UTC, datetime
+
+    from symposium.services.dashboard import figures
+    from tests.factories import make_event
+
+    event = make_event(ctx, timezone=timezone)
+    for i, moment in enumerate(moments):
+        row = make_registration(ctx, event, f"P{i}", f"p{i}@example.org")
+        row.created_at = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+    ctx.commit()
+    assert dict(figures(ctx, event).per_day) == expected

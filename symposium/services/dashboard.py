@@ -7,9 +7,11 @@ grow from the right and the labels are right-aligned, numbers are formatted by B
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from ..i18n import country_name, fmt_date, fmt_number, text_direction
@@ -43,13 +45,7 @@ def figures(session: OrmSession, event: Event, *, top_countries: int = 15) -> Fi
         session.scalar(select(func.count()).where(base, Registration.checked_in_at.is_not(None)))
         or 0
     )
-    day = func.date(Registration.created_at)
-    result.per_day = [
-        (str(d), n)
-        for d, n in session.execute(
-            select(day, func.count()).where(base).group_by(day).order_by(day)
-        )
-    ]
+    result.per_day = _per_local_day(session, base, event.timezone)
     active = base & (Registration.status != "cancelled")
     result.countries = [
         (c, n)
@@ -79,6 +75,28 @@ def figures(session: OrmSession, event: Event, *, top_countries: int = 15) -> Fi
         )
     ]
     return result
+
+
+def _per_local_day(session: OrmSession, where, timezone: str) -> list[tuple[str, int]]:
+    """Registrations per day of the event's timezone (ISO dates, in order)."""
+    created = Registration.created_at  # naive UTC
+    if session.get_bind().dialect.name == "postgresql":
+        day = func.date(func.timezone(timezone, func.timezone("UTC", created)))
+        rows = session.execute(select(day, func.count()).where(where).group_by(day).order_by(day))
+        return [(str(d), n) for d, n in rows]
+    # SQLite knows no time zones: count per UTC quarter of an hour (every UTC offset is a
+    # multiple of 15 minutes, so a quarter never straddles a local midnight), add up here
+    hour = func.strftime("%Y-%m-%d %H", created)
+    quarter = cast(func.strftime("%M", created), Integer) // 15
+    tz = ZoneInfo(timezone)
+    days: dict[str, int] = {}
+    for start, q, n in session.execute(
+        select(hour, quarter, func.count()).where(where).group_by(hour, quarter)
+    ):
+        moment = datetime.strptime(start, "%Y-%m-%d %H").replace(minute=15 * q, tzinfo=UTC)
+        local = moment.astimezone(tz).date().isoformat()
+        days[local] = days.get(local, 0) + n
+    return sorted(days.items())
 
 
 def _label_day(iso: str, lang: str) -> str:
