@@ -29,10 +29,10 @@ def get_celery(app: Flask | None = None) -> Celery:
         _celery.conf.update(task_ignore_result=True, broker_connection_retry_on_startup=True)
 
         @_celery.task(name="symposium.run_job")
-        def run(path: str, args: list, kwargs: dict) -> None:
+        def run(path: str, args: list, kwargs: dict, release: str | None = None) -> None:
             from .jobs import run_job
 
-            run_job(_flask_app, path, args, kwargs)
+            run_job(_flask_app, path, args, kwargs, release=release)
 
     return _celery
 

@@ -40,6 +40,23 @@ def test_same_email_is_not_registered_twice(ctx):
     assert ctx.get(Event, event.id).confirmed_count == 1
 
 
+def test_a_duplicate_takes_no_seat_and_no_waiting_list_number(ctx):
+    from symposium.models import Counter
+
+    event = make_event(ctx, capacity=1)
+    reg.register(ctx, event, data("A", "a@example.org"))
+    b = reg.register(ctx, event, data("B", "b@example.org")).registration
+    for email in ("a@example.org", "B@example.org"):
+        again = reg.register(ctx, event, data("Again", email))
+        assert again.created is False
+    c = reg.register(ctx, event, data("C", "c@example.org")).registration
+    ctx.commit()
+    assert (b.waitlist_seq, c.waitlist_seq) == (1, 2)
+    assert ctx.get(Counter, f"waitlist:event:{event.id}").value == 2
+    assert reg.waitlist_position(ctx, c) == 2
+    assert ctx.get(Event, event.id).confirmed_count == 1
+
+
 def test_cancel_promotes_first_waiting_and_emails_them(ctx):
     event = make_event(ctx, capacity=1)
     a = reg.register(ctx, event, data("A", "a@example.org")).registration

@@ -252,7 +252,7 @@ def init_outbox_hook() -> None:
                     app = current_app._get_current_object()  # type: ignore[attr-defined]
                     run_job(app, path, [], {}, reraise=True)
                 else:
-                    enqueue(path)
+                    enqueue(path, coalesce=True)
             except Exception:  # noqa: BLE001 - mail stays in the outbox for the next run
                 current_app.logger.exception("could not start email delivery")
 

@@ -11,8 +11,6 @@ with retries. ``flask mail send-pending`` does both for anything left over.
 
 from __future__ import annotations
 
-import threading
-
 from flask import current_app, render_template
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select, update
@@ -141,7 +139,6 @@ def process_pending(limit: int = 200) -> int:
     the outbox rows, so every notice becomes exactly one email even with several workers.
     Returns the number of emails queued.
     """
-    _scheduled.clear()
     queued = 0
     while True:
         ids = db.session.scalars(
@@ -186,29 +183,6 @@ def process_pending(limit: int = 200) -> int:
             return queued
 
 
-class _Flag:
-    """Coalesce the background runs in this process: one queued run serves every commit
-    made before it starts."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._set = False
-
-    def set_if_clear(self) -> bool:
-        with self._lock:
-            if self._set:
-                return False
-            self._set = True
-            return True
-
-    def clear(self) -> None:
-        with self._lock:
-            self._set = False
-
-
-_scheduled = _Flag()
-
-
 def schedule_processing() -> None:
     from ..jobs import enqueue, run_job
 
@@ -221,13 +195,11 @@ def schedule_processing() -> None:
         except Exception:  # noqa: BLE001 - the notices stay owed; the next run takes them
             current_app.logger.exception("could not render the registration emails")
         return
-    if cfg.get("CELERY_BROKER_URL") or _scheduled.set_if_clear():
-        try:
-            # A short delay lets a burst of registrations share one run
-            enqueue(path, delay=float(cfg.get("REGISTRATION_EMAIL_DELAY") or 0))
-        except Exception:  # noqa: BLE001 - the notices stay owed; the next run takes them
-            _scheduled.clear()
-            current_app.logger.exception("could not start the registration emails")
+    try:
+        # A short delay lets a burst of registrations share one run
+        enqueue(path, delay=float(cfg.get("REGISTRATION_EMAIL_DELAY") or 0), coalesce=True)
+    except Exception:  # noqa: BLE001 - the notices stay owed; the next run takes them
+        current_app.logger.exception("could not start the registration emails")
 
 
 @sa_event.listens_for(db.session, "after_commit")

@@ -1,0 +1,94 @@
+"""Background jobs: coalescing of "process everything pending" jobs, in-process and on Redis."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from symposium import jobs
+
+PATH = "symposium.services.mail:deliver_pending"
+KEY = f"symposium:queued:{PATH}"
+
+
+@pytest.fixture
+def submitted(app, monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        jobs, "_submit", lambda app, path, args, kwargs, delay, release: calls.append(release)
+    )
+    monkeypatch.setattr(jobs, "_queued", {})
+    app.config.update(JOBS_EAGER=False)
+    return calls
+
+
+def test_a_queued_run_serves_later_commits_until_it_starts(app, submitted):
+    with app.app_context():
+        jobs.enqueue(PATH, coalesce=True)
+        jobs.enqueue(PATH, coalesce=True, delay=1)
+        assert submitted == [KEY]  # the second one is served by the first run
+        jobs.enqueue(PATH)  # not coalesced: always queued
+        assert submitted == [KEY, None]
+    jobs.run_job(app, PATH, [], {}, release=KEY)  # the run starts: the flag is cleared
+    with app.app_context():
+        jobs.enqueue(PATH, coalesce=True)
+    assert submitted == [KEY, None, KEY]
+
+
+def test_a_lost_run_does_not_block_the_job_for_ever(app, submitted, monkeypatch):
+    with app.app_context():
+        jobs.enqueue(PATH, coalesce=True)
+        jobs._queued[KEY] = 0  # its expiry has passed: that run was lost
+        jobs.enqueue(PATH, coalesce=True)
+    assert submitted == [KEY, KEY]
+
+
+def test_a_failed_submission_clears_the_flag(app, monkeypatch):
+    monkeypatch.setattr(jobs, "_queued", {})
+    app.config.update(JOBS_EAGER=False)
+
+    def broken(*args):
+        raise OSError("broker down")
+
+    monkeypatch.setattr(jobs, "_submit", broken)
+    with app.app_context(), pytest.raises(OSError):
+        jobs.enqueue(PATH, coalesce=True)
+    assert KEY not in jobs._queued
+
+
+def test_celery_runs_are_coalesced_across_processes_with_a_redis_key(app, monkeypatch):
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("TEST_REDIS_URL is not set: no Redis for this test (.ci/run sets it)")
+    import redis
+
+    broker = url.rsplit("/", 1)[0] + "/12"
+    store = redis.Redis.from_url(broker)
+    try:
+        store.flushdb()
+    except redis.exceptions.ConnectionError as exc:
+        pytest.skip(f"Redis at TEST_REDIS_URL is not reachable: {exc}")
+    from symposium import celery_app
+
+    sent = []
+
+    class FakeCelery:
+        def send_task(self, name, args, kwargs=None, countdown=None):
+            sent.append((name, args, kwargs, countdown))
+
+    monkeypatch.setattr(celery_app, "get_celery", lambda app=None: FakeCelery())
+    app.config.update(JOBS_EAGER=False, CELERY_BROKER_URL=broker)
+    try:
+        with app.app_context():
+            jobs.enqueue(PATH, coalesce=True, delay=2)
+            jobs.enqueue(PATH, coalesce=True, delay=2)  # another web process would see it too
+        assert sent == [("symposium.run_job", [PATH, [], {}], {"release": KEY}, 2)]
+        assert store.exists(KEY) and 0 < store.pttl(KEY) <= 62_000
+        jobs.run_job(app, PATH, [], {}, release=KEY)  # what the worker's task does first
+        assert not store.exists(KEY)
+        with app.app_context():
+            jobs.enqueue(PATH, coalesce=True)
+        assert len(sent) == 2
+    finally:
+        store.flushdb()
