@@ -85,6 +85,44 @@ def test_calendar_file(client, people):
     assert start.dt.hour == 9 and start.dt.minute == 0
 
 
+def test_calendar_file_links_public_pages_and_follows_agenda_changes(app, client, people):
+    """The .ics carries no personal link (calendars get shared); it is built once per event
+    version, and a change to the agenda gives a new file."""
+    from datetime import timedelta
+
+    from symposium.models import Session
+    from symposium.services.events import bump_agenda_version
+
+    a, _b = people
+    first = client.get(f"/en/r/{a}/calendar.ics").data
+    assert a.encode() not in first and b"/r/" not in first
+    event_vevent, session_vevent = icalendar.Calendar.from_ical(first).walk("VEVENT")
+    assert str(event_vevent["URL"]) == "http://symposium.test/en/events/test-event/"
+    assert str(session_vevent["URL"]) == "http://symposium.test/en/events/test-event/sessions/ws"
+    assert client.get(f"/en/r/{a}/calendar.ics").data == first  # the same file, from the cache
+    with app.app_context():
+        item = db.session.scalar(db.select(Session).where(Session.key == "ws"))
+        item.starts_at += timedelta(hours=1)
+        item.ends_at += timedelta(hours=1)
+        bump_agenda_version(item.event)
+        db.session.commit()
+    moved = icalendar.Calendar.from_ical(client.get(f"/en/r/{a}/calendar.ics").data)
+    assert moved.walk("VEVENT")[1]["DTSTART"].dt.hour == 10
+
+
+def test_seats_taken_and_freed_do_not_change_the_event(app, people):
+    """Registrations update the seat counter only: the event's updated_at (which the programme
+    PDF cache keys on) stays as it was."""
+    with app.app_context():
+        event = db.session.scalar(db.select(Event))
+        before = event.updated_at
+        reg.register(db.session, event, data("Chadi", "c@example.org"))
+        reg.cancel(db.session, reg.find_registration(db.session, event, "a@example.org"))
+        db.session.commit()
+        db.session.refresh(event)
+        assert event.updated_at == before
+
+
 def test_data_export(client, people):
     a, b = people
     body = client.get(f"/en/r/{b}/data.json")

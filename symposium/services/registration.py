@@ -270,46 +270,44 @@ def _take_event_seat_locked(session: OrmSession, event: Event) -> bool:
     return _take_event_seat(session, event)
 
 
-_event = Event.__table__
-_TAKE_EVENT_SEAT = (
-    update(_event)
-    .where(_event.c.id == bindparam("event_id"))
-    .where(_event.c.capacity.is_(None) | (_event.c.confirmed_count < _event.c.capacity))
-    .values(confirmed_count=_event.c.confirmed_count + 1)
-)
+def _seat_statements(table):
+    """Take / free one seat of an event or session row: conditional UPDATEs of the counter
+    column, built once. ``updated_at`` is set to itself so that the column's ``onupdate`` does
+    not fire: a seat taken is not a change to the event (the programme PDF cache keys on it)."""
+    c = table.c
+    keep = {"updated_at": c.updated_at} if "updated_at" in c else {}
+    take = (
+        update(table)
+        .where(c.id == bindparam("row_id"))
+        .where(c.capacity.is_(None) | (c.confirmed_count < c.capacity))
+        .values(confirmed_count=c.confirmed_count + 1, **keep)
+    )
+    free = (
+        update(table)
+        .where(c.id == bindparam("row_id"), c.confirmed_count > 0)
+        .values(confirmed_count=c.confirmed_count - 1, **keep)
+    )
+    return take, free
+
+
+_TAKE_EVENT_SEAT, _FREE_EVENT_SEAT = _seat_statements(Event.__table__)
+_TAKE_SESSION_SEAT, _FREE_SESSION_SEAT = _seat_statements(Session.__table__)
 
 
 def _take_event_seat(session: OrmSession, event: Event) -> bool:
-    return session.execute(_TAKE_EVENT_SEAT, {"event_id": event.id}).rowcount == 1
+    return session.execute(_TAKE_EVENT_SEAT, {"row_id": event.id}).rowcount == 1
 
 
 def _free_event_seat(session: OrmSession, event: Event) -> None:
-    session.execute(
-        update(Event)
-        .where(Event.id == event.id, Event.confirmed_count > 0)
-        .values(confirmed_count=Event.confirmed_count - 1)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_FREE_EVENT_SEAT, {"row_id": event.id})
 
 
 def _take_session_seat(session: OrmSession, item: Session) -> bool:
-    taken = session.execute(
-        update(Session)
-        .where(Session.id == item.id)
-        .where((Session.capacity.is_(None)) | (Session.confirmed_count < Session.capacity))
-        .values(confirmed_count=Session.confirmed_count + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    return taken == 1
+    return session.execute(_TAKE_SESSION_SEAT, {"row_id": item.id}).rowcount == 1
 
 
 def _free_session_seat(session: OrmSession, item_id: int) -> None:
-    session.execute(
-        update(Session)
-        .where(Session.id == item_id, Session.confirmed_count > 0)
-        .values(confirmed_count=Session.confirmed_count - 1)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_FREE_SESSION_SEAT, {"row_id": item_id})
 
 
 def next_counter(session: OrmSession, name: str) -> int:
