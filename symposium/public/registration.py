@@ -278,7 +278,7 @@ def ticket_qr(token):
 @bp.get("/r/<token>/calendar.ics")
 def selfservice_ics(token):
     registration = _own(token)
-    content = ics.registration_ics(registration, g.lang, url=reg.personal_url(registration, g.lang))
+    content = ics.registration_ics(registration, g.lang)
     response = Response(content, mimetype="text/calendar")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{registration.event.slug}.ics"'

@@ -7,7 +7,9 @@ entries instead of duplicating them.
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -126,13 +128,57 @@ def event_ics(event: Event, lang: str, url: str | None = None) -> bytes:
     return to_ical(cal)
 
 
-def registration_ics(registration: Registration, lang: str, url: str | None = None) -> bytes:
-    """The event plus the sessions this person holds a seat in."""
+def public_urls(event: Event, lang: str) -> tuple[str, str]:
+    """The absolute public event page and the prefix of its session pages, on
+    SYMPOSIUM_BASE_URL (usable outside a request, e.g. in a background job)."""
+    base = current_app.config.get("SYMPOSIUM_BASE_URL", "").rstrip("/")
+    page = f"{base}/{lang}/events/{event.slug}/"
+    return page, f"{page}sessions/"
+
+
+_REGISTRATION_CACHE: OrderedDict[tuple, bytes] = OrderedDict()
+_REGISTRATION_CACHE_SIZE = 256
+_cache_lock = threading.Lock()
+
+
+def registration_ics(registration: Registration, lang: str) -> bytes:
+    """The event plus the sessions this person holds a seat in.
+
+    Nothing personal goes in the file: its entries link to the public pages, not to the
+    personal link (a calendar entry is often shared, or synced to a work calendar, and the
+    personal link can cancel the registration). So the file is the same for everyone holding
+    the same seats, and it is built once per process for each version of the event and its
+    agenda, language and set of sessions.
+    """
     event = registration.event
+    seats = tuple(
+        sorted(s.session_id for s in registration.session_signups if s.status == "confirmed")
+    )
+    key = (
+        current_app.config.get("SYMPOSIUM_BASE_URL"),
+        event.id,
+        event.slug,
+        event.updated_at,
+        event.agenda_version,
+        lang,
+        seats,
+    )
+    with _cache_lock:
+        content = _REGISTRATION_CACHE.get(key)
+        if content is not None:
+            _REGISTRATION_CACHE.move_to_end(key)
+            return content
+    page, sessions_prefix = public_urls(event, lang)
     cal = _calendar(lang)
     cal.add("x-wr-calname", event.t("title", lang))
-    cal.add_component(_event_component(event, lang, url))
+    cal.add_component(_event_component(event, lang, page))
     for signup in registration.session_signups:
         if signup.status == "confirmed":
-            cal.add_component(_session_component(signup.session, lang, url))
-    return to_ical(cal)
+            item = signup.session
+            cal.add_component(_session_component(item, lang, sessions_prefix + item.key))
+    content = to_ical(cal)
+    with _cache_lock:
+        _REGISTRATION_CACHE[key] = content
+        while len(_REGISTRATION_CACHE) > _REGISTRATION_CACHE_SIZE:
+            _REGISTRATION_CACHE.popitem(last=False)
+    return content

@@ -114,7 +114,7 @@ def build_email(session: OrmSession, registration: Registration, what: str, *, s
     attachments = []
     if what != "cancellation":
         with language(lang):
-            content = ics.registration_ics(registration, lang, url=_url(registration))
+            content = ics.registration_ics(registration, lang)
         attachments.append(mail.Attachment("event.ics", content, "text", "calendar"))
     return mail.build_raw(
         to=registration.email,
@@ -124,12 +124,6 @@ def build_email(session: OrmSession, registration: Registration, what: str, *, s
         attachments=attachments,
         lang=lang,
     )
-
-
-def _url(registration: Registration) -> str:
-    from .registration import personal_url
-
-    return personal_url(registration)
 
 
 def process_pending(limit: int = 200) -> int:
