@@ -237,3 +237,16 @@ def test_a_real_celery_worker_sends_the_confirmation(app, client, smtp, event, t
             celery_app._celery.close()
         celery_app._celery = None
         redis.Redis.from_url(broker).flushdb()
+
+
+def test_rendering_emails_leaves_the_pages_language_alone(client, smtp, event):
+    """Emails are rendered with a catalog installed in an environment of their own: an Arabic
+    email must not turn the app's English pages Arabic, nor the next French email."""
+    _controller, recorder = smtp
+    post_registration(client, event, "en", preferred_language="ar", email="ar@example.org")
+    page = client.get(f"/en/events/{event}/register").get_data(as_text=True)
+    assert "Full name" in page and "الاسم الكامل" not in page
+    post_registration(client, event, "en", preferred_language="fr", email="fr@example.org")
+    subjects = [_parse(raw)["Subject"] for raw in recorder.messages]
+    assert subjects[0] == "تأكّد تسجيلك: ندوة الاختبار"
+    assert subjects[1] == "Vous êtes sur la liste d’attente : Symposium de test"
