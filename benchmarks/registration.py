@@ -1,7 +1,7 @@
 """Registration throughput against the trivial route, on SQLite and on PostgreSQL.
 
     .venv/bin/python benchmarks/registration.py [--duration 10] [--connections 8]
-        [--workers 5] [--worker-class sync] [--threads 1] [--python-client]
+        [--workers 5] [--worker-class sync] [--threads 1] [--python-client] [--celery]
 
 For each database the app is served by gunicorn (127.0.0.1, a free port, the production
 settings of docs/registration.md: 2 x cores + 1 sync workers by default), with
@@ -22,6 +22,13 @@ not; the script then waits for every one to reach the SMTP sink and prints a sec
 "with emails": registrations / (POST window + time to deliver the remaining emails).
 PostgreSQL is used when reachable at BENCH_POSTGRES_URL
 (default postgresql://postgres@127.0.0.1:5432/test): a scratch database is created and dropped.
+
+``--celery`` adds a run per database in the at-scale configuration: the web processes queue
+their jobs in Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379/13, flushed) and a real
+``celery -A symposium.celery_app worker`` sends the emails. The worker runs for the warm-up,
+is stopped during the measured window and started again when it ends, as if the workers had
+machines of their own: the POST figure is then the web tier's alone, and "with emails" counts
+the time the worker takes to deliver the backlog afterwards.
 """
 
 from __future__ import annotations
@@ -103,7 +110,7 @@ def prepare_database(url: str) -> None:
         db.engine.dispose()
 
 
-def serve(url: str, port: int, args, smtp_port: int, tmp: Path) -> subprocess.Popen:
+def server_env(url: str, port: int, smtp_port: int, tmp: Path, broker: str | None) -> dict:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=url,
@@ -115,6 +122,29 @@ def serve(url: str, port: int, args, smtp_port: int, tmp: Path) -> subprocess.Po
         SYMPOSIUM_BASE_URL=f"http://127.0.0.1:{port}",
     )
     env.pop("CELERY_BROKER_URL", None)
+    if broker:
+        env["CELERY_BROKER_URL"] = broker
+    return env
+
+
+def start_celery_worker(env: dict, log: Path) -> subprocess.Popen:
+    with log.open("ab") as out:
+        return subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
+            [
+                str(Path(sys.executable).parent / "celery"),
+                *("-A", "symposium.celery_app", "worker", "--concurrency", "2"),
+                *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+                *("--loglevel", "warning"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def serve(url: str, port: int, args, env: dict) -> subprocess.Popen:
     proc = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -282,21 +312,37 @@ def measure(port: int, args, kind: str, run_id: str) -> dict:
     return run_load(port, args.requests, args.connections, kind, run_id)
 
 
-def bench(label: str, url: str, args, smtp) -> dict | None:
+def bench(label: str, url: str, args, smtp, broker: str | None = None) -> dict | None:
+    """One database: ping, then registrations. With ``broker`` (a Redis URL) the web
+    processes queue their jobs for Celery, and a Celery worker is started only when the POST
+    window is over, as if the workers ran on other machines: the figure is the web tier's."""
     controller, sink = smtp
     tmp = Path(tempfile.mkdtemp(prefix="symposium-bench-"))
     prepare_database(url)
     port = free_port()
-    proc = serve(url, port, args, controller.port, tmp)
+    env = server_env(url, port, controller.port, tmp, broker)
+    if broker:
+        import redis
+
+        redis.Redis.from_url(broker).flushdb()
+    proc = serve(url, port, args, env)
+    worker = None
+    if broker:
+        worker = start_celery_worker(env, tmp / "celery.log")  # for the warm-up's emails
     try:
         run_load(port, 200, args.connections, "ping", "warm")  # warm-up (both routes' code)
         run_load(port, 16, 2, "register", f"warm{int(time.time())}")
         time.sleep(max(2.0, float(os.environ.get("REGISTRATION_EMAIL_DELAY") or 1) + 1))
+        if worker is not None:
+            stop(worker)
+            worker = None
         ping = measure(port, args, "ping", "p")
         run_id = str(int(time.time()))
         reg = measure(port, args, "register", run_id)
         window_end = time.perf_counter()
         ok = reg["statuses"].get(303, 0)
+        if broker:
+            worker = start_celery_worker(env, tmp / "celery.log")
         # Wait (bounded) for every email owed by the measured registrations
         deadline = time.time() + 300
         while sink.runs.get(run_id, 0) < ok and time.time() < deadline:
@@ -304,22 +350,24 @@ def bench(label: str, url: str, args, smtp) -> dict | None:
         emailed = sink.runs.get(run_id, 0)
         tail = max(0.0, sink.last - window_end) if emailed >= ok else float("nan")
     finally:
+        if worker is not None:
+            stop(worker)
         stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
     ratio = reg["rps"] / ping["rps"]
     full = ok / (reg["seconds"] + tail)
     print(
-        f"{label:<11} ping {ping['rps']:8.1f} req/s | register {reg['rps']:8.1f} req/s "
+        f"{label:<14} ping {ping['rps']:8.1f} req/s | register {reg['rps']:8.1f} req/s "
         f"({ok} x 303) | ratio {ratio:.2f}"
     )
     print(
-        f"{'':<11} with emails: {emailed} delivered, last one {tail:.1f} s after the POST window"
+        f"{'':<14} with emails: {emailed} delivered, last one {tail:.1f} s after the POST window"
         f" -> {full:.1f} registrations/s, ratio {full / ping['rps']:.2f}"
     )
     errors = any(reg.get("errors", {}).values()) or any(ping.get("errors", {}).values())
     if set(reg["statuses"]) != {303} or set(ping["statuses"]) != {200} or errors:
         print(
-            f"{'':<11} unexpected: ping {ping['statuses']} register {reg['statuses']} "
+            f"{'':<14} unexpected: ping {ping['statuses']} register {reg['statuses']} "
             f"errors {reg.get('errors')} / {ping.get('errors')}"
         )
     return {"ping": ping, "register": reg}
@@ -345,6 +393,18 @@ def postgres_scratch(base_url: str):
     return url, drop
 
 
+def celery_broker() -> str | None:
+    import redis
+
+    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.exceptions.ConnectionError as exc:
+        print(f"Celery       skipped: Redis at {url}: {exc}")
+        return None
+    return url
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
@@ -355,6 +415,11 @@ def main() -> int:
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
+    parser.add_argument(
+        "--celery",
+        action="store_true",
+        help="also measure the web tier with jobs queued for Celery (Redis at BENCH_REDIS_URL)",
+    )
     args = parser.parse_args()
     args.wrk = None if args.python_client else shutil.which("wrk")
     client = (
@@ -370,8 +435,11 @@ def main() -> int:
     smtp = start_smtp_sink()
     try:
         tmp = Path(tempfile.mkdtemp(prefix="symposium-bench-db-"))
+        broker = celery_broker() if args.celery else None
         try:
             bench("SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}", args, smtp)
+            if broker:
+                bench("SQLite+Celery", f"sqlite:///{tmp / 'celery.sqlite3'}", args, smtp, broker)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         url, drop = postgres_scratch(
@@ -380,6 +448,8 @@ def main() -> int:
         if url:
             try:
                 bench("PostgreSQL", url, args, smtp)
+                if broker:
+                    bench("PG+Celery", url, args, smtp, broker)
             finally:
                 drop()
         time.sleep(1)
