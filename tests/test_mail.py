@@ -1,5 +1,6 @@
 """The outbox: mail written in the transaction, delivered after commit, never before."""
 
+from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -7,6 +8,7 @@ from sqlalchemy import event as sa_event
 
 from symposium.extensions import db
 from symposium.models import OutboxEmail
+from symposium.models.types import utcnow
 from symposium.services import mail
 
 
@@ -99,10 +101,6 @@ def test_stored_messages_use_crlf_line_endings(app):
 def test_an_email_claimed_by_a_run_that_died_is_sent_after_its_lease(app, monkeypatch):
     """A run claims its batch as "sending" for SENDING_LEASE: if the process dies before
     recording the result, the email is due again afterwards, never lost."""
-    from datetime import timedelta
-
-    from symposium.models.types import utcnow
-
     calls = []
     monkeypatch.setattr(mail, "_transport_send", lambda raw, rcpt: calls.append(rcpt))
     with app.app_context():
@@ -121,16 +119,21 @@ def test_an_email_claimed_by_a_run_that_died_is_sent_after_its_lease(app, monkey
         assert row.status == "sent" and row.attempts == 2 and row.next_attempt_at is None
 
 
+def _queue_undelivered(count: int, prefix: str) -> None:
+    """Put ``count`` emails in the outbox without starting a delivery run."""
+    for i in range(count):
+        mail.queue_email(
+            db.session, mail.build_message(to=f"{prefix}{i}@example.org", subject="s", text="t")
+        )
+    db.session.info.pop("outbox_dirty")
+    db.session.commit()
+
+
 def test_one_run_sends_a_batch_with_a_few_transactions(app, monkeypatch):
     calls = []
     monkeypatch.setattr(mail, "_transport_send", lambda raw, rcpt: calls.append(rcpt))
     with app.app_context():
-        for i in range(30):
-            mail.queue_email(
-                db.session, mail.build_message(to=f"b{i}@example.org", subject="s", text="t")
-            )
-        db.session.info.pop("outbox_dirty")
-        db.session.commit()
+        _queue_undelivered(30, "b")
         commits = []
 
         def count(session):
@@ -138,10 +141,57 @@ def test_one_run_sends_a_batch_with_a_few_transactions(app, monkeypatch):
 
         sa_event.listen(db.session, "after_commit", count)
         try:
-            assert mail.deliver_pending(limit=20) == 30
+            assert mail.deliver_pending() == 30
         finally:
             sa_event.remove(db.session, "after_commit", count)
         assert sorted(calls) == sorted(f"b{i}@example.org" for i in range(30))
-        assert len(commits) <= 8  # two batches: list+claim, read, record (not two per email)
+        assert len(commits) <= 6  # two claims and their records (not two per email)
         statuses = db.session.scalars(db.select(OutboxEmail.status)).all()
         assert set(statuses) == {"sent"}
+
+
+def test_a_run_records_what_it_sent_claim_by_claim_and_never_overwrites_a_takeover(
+    app, monkeypatch
+):
+    """Emails are claimed CLAIM_SIZE at a time and recorded after each claim, so a run that
+    dies loses at most the email in flight; a run whose lease ran out (another run took the
+    emails over) records nothing over the other run's state."""
+    calls = []
+
+    def crash_on_25th(raw, rcpt):
+        calls.append(rcpt)
+        if len(calls) == 25:
+            raise KeyboardInterrupt  # the process is stopped while sending
+
+    monkeypatch.setattr(mail, "_transport_send", crash_on_25th)
+    with app.app_context():
+        _queue_undelivered(30, "c")
+        try:
+            mail.deliver_pending()
+        except KeyboardInterrupt:
+            pass
+        statuses = db.session.scalars(db.select(OutboxEmail.status).order_by(OutboxEmail.id))
+        # the first claim (20) is recorded; of the second (10), the 4 sent before the crash
+        assert list(statuses) == ["sent"] * 24 + ["sending"] * 6
+        assert mail._claim_batch(mail.CLAIM_SIZE) is None  # held until their lease runs out
+
+        db.session.execute(
+            db.update(OutboxEmail)
+            .where(OutboxEmail.status == "sending")
+            .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()
+        lease, rows = mail._claim_batch(mail.CLAIM_SIZE)  # the next run takes them over
+        assert len(rows) == 6
+        ids = [row[0] for row in rows]
+        taken_over = lease + timedelta(minutes=1)
+        db.session.execute(
+            db.update(OutboxEmail).where(OutboxEmail.id.in_(ids)).values(next_attempt_at=taken_over)
+        )
+        db.session.commit()
+        monkeypatch.setattr(mail, "_transport_send", lambda raw, rcpt: None)
+        assert mail._send_batch(lease, rows) == (6, None)  # sent, but no longer this run's
+        assert mail._record_failure(ids[0], lease, OSError("late")) is None
+        db.session.expire_all()
+        rows_now = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.id.in_(ids)))
+        assert {(r.status, r.next_attempt_at) for r in rows_now} == {("sending", taken_over)}

@@ -331,7 +331,7 @@ def _envelope_sender() -> str:
     return parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1] or "symposium@localhost"
 
 
-def deliver_pending(limit: int = 500) -> int:
+def deliver_pending(limit: int | None = None) -> int:
     """Send due emails of the outbox; return how many were sent. Safe to run concurrently.
 
     One SMTP connection serves the whole run."""
@@ -346,9 +346,12 @@ def deliver_pending(limit: int = 500) -> int:
         transport.close()
 
 
-# A run marks the emails it claims as "sending" until this time: if the process dies in the
-# middle, the emails are due again afterwards (at-least-once delivery, never lost)
-SENDING_LEASE = timedelta(minutes=10)
+# A run claims the emails it sends a few at a time (CLAIM_SIZE), marking them "sending" until
+# a lease runs out: if the process dies in the middle, those emails are due again afterwards
+# (at-least-once delivery, never lost). The lease outlasts a claim sent at the SMTP timeout
+# (30 s) per message, and the results of a claim are recorded before the next one is taken.
+CLAIM_SIZE = 20
+SENDING_LEASE = timedelta(minutes=15)
 
 
 def _due(now):
@@ -357,65 +360,34 @@ def _due(now):
             OutboxEmail.status == "pending",
             or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= now),
         ),
-        # claimed by a run that died (or by an older version, without a lease)
+        # claimed by a run that died
+        and_(OutboxEmail.status == "sending", OutboxEmail.next_attempt_at <= now),
+        # claimed without a lease by an earlier version, long ago
         and_(
             OutboxEmail.status == "sending",
-            or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= now),
+            OutboxEmail.next_attempt_at.is_(None),
+            OutboxEmail.created_at <= now - SENDING_LEASE,
         ),
     )
 
 
-def _deliver_pending(limit: int) -> int:
-    """Claim up to ``limit`` due emails in one transaction (a conditional UPDATE, so that
-    concurrent runs never claim the same email), send them, then record the sent ones in one
-    more transaction: a few transactions per batch, not two per email."""
-    now = utcnow()
-    ids = db.session.scalars(
-        db.select(OutboxEmail.id).where(_due(now)).order_by(OutboxEmail.id).limit(limit)
-    ).all()
-    if not ids:
-        db.session.commit()
-        return 0
-    claimed = db.session.scalars(
-        update(OutboxEmail)
-        .where(OutboxEmail.id.in_(ids), _due(now))
-        .values(
-            status="sending",
-            attempts=OutboxEmail.attempts + 1,
-            next_attempt_at=now + SENDING_LEASE,
-        )
-        .returning(OutboxEmail.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    db.session.commit()
-    rows = db.session.execute(
-        db.select(OutboxEmail.id, OutboxEmail.message, OutboxEmail.recipient)
-        .where(OutboxEmail.id.in_(claimed))
-        .order_by(OutboxEmail.id)
-    ).all()
-    db.session.commit()
-    sent_ids: list[int] = []
+def _deliver_pending(limit: int | None) -> int:
+    """Send the due emails (at most ``limit``), CLAIM_SIZE at a time: each claim is one conditional
+    UPDATE (concurrent runs never claim the same email), and its results are recorded in one
+    more transaction, only for the rows this run still holds."""
+    sent = 0
     retry_in: float | None = None
-    try:
-        for email_id, message, recipient in rows:
-            try:
-                _transport_send(message, recipient)
-            except Exception as exc:  # noqa: BLE001 - any transport failure is retried
-                delay = _record_failure(email_id, exc)
-                if delay is not None:
-                    retry_in = delay if retry_in is None else min(retry_in, delay)
-                continue
-            sent_ids.append(email_id)
-    finally:
-        if sent_ids:
-            db.session.execute(
-                update(OutboxEmail)
-                .where(OutboxEmail.id.in_(sent_ids))
-                .values(status="sent", sent_at=utcnow(), last_error=None, next_attempt_at=None)
-                .execution_options(synchronize_session=False)
-            )
-            db.session.commit()
-    sent = len(sent_ids)
+    while limit is None or sent < limit:
+        claim = _claim_batch(CLAIM_SIZE if limit is None else min(CLAIM_SIZE, limit - sent))
+        if claim is None:
+            break
+        lease, rows = claim
+        batch_sent, batch_retry = _send_batch(lease, rows)
+        sent += batch_sent
+        if batch_retry is not None:
+            retry_in = batch_retry if retry_in is None else min(retry_in, batch_retry)
+        if batch_sent == 0 and batch_retry is not None:
+            break  # the server refuses everything now: wait for the back-off
     if retry_in is not None:
         from ..jobs import enqueue
 
@@ -430,23 +402,93 @@ def _deliver_pending(limit: int) -> int:
             sent += deliver_pending(limit)
         else:
             enqueue("symposium.services.mail:deliver_pending", delay=retry_in)
-    elif len(ids) == limit:
-        sent += _deliver_pending(limit)
     return sent
 
 
-def _record_failure(email_id: int, exc: Exception) -> float | None:
-    """Back to pending with a back-off (returned, in seconds), or failed for good."""
-    row = db.session.get(OutboxEmail, email_id)
+def _claim_batch(size: int):
+    """Claim up to ``size`` due emails: (lease, [(id, message, recipient)]) or None."""
+    for _attempt in range(3):
+        now = utcnow()
+        ids = db.session.scalars(
+            db.select(OutboxEmail.id).where(_due(now)).order_by(OutboxEmail.id).limit(size)
+        ).all()
+        if not ids:
+            db.session.commit()
+            return None
+        # The lease time also tells which run holds the rows
+        lease = now + SENDING_LEASE
+        claimed = db.session.scalars(
+            update(OutboxEmail)
+            .where(OutboxEmail.id.in_(ids), _due(now))
+            .values(status="sending", attempts=OutboxEmail.attempts + 1, next_attempt_at=lease)
+            .returning(OutboxEmail.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        rows = db.session.execute(
+            db.select(OutboxEmail.id, OutboxEmail.message, OutboxEmail.recipient)
+            .where(OutboxEmail.id.in_(claimed))
+            .order_by(OutboxEmail.id)
+        ).all()
+        db.session.commit()
+        if rows:
+            return lease, rows
+    return None  # other runs keep taking them: they will send them
+
+
+def _held(ids, lease):
+    """The rows of ``ids`` that this run (its ``lease``) still holds."""
+    return and_(
+        OutboxEmail.id.in_(ids),
+        OutboxEmail.status == "sending",
+        OutboxEmail.next_attempt_at == lease,
+    )
+
+
+def _send_batch(lease, rows) -> tuple[int, float | None]:
+    sent_ids: list[int] = []
+    retry_in: float | None = None
+    try:
+        for email_id, message, recipient in rows:
+            try:
+                _transport_send(message, recipient)
+            except Exception as exc:  # noqa: BLE001 - any transport failure is retried
+                delay = _record_failure(email_id, lease, exc)
+                if delay is not None:
+                    retry_in = delay if retry_in is None else min(retry_in, delay)
+                continue
+            sent_ids.append(email_id)
+    finally:
+        if sent_ids:
+            db.session.execute(
+                update(OutboxEmail)
+                .where(_held(sent_ids, lease))
+                .values(status="sent", sent_at=utcnow(), last_error=None, next_attempt_at=None)
+                .execution_options(synchronize_session=False)
+            )
+            db.session.commit()
+    return len(sent_ids), retry_in
+
+
+def _record_failure(email_id: int, lease, exc: Exception) -> float | None:
+    """Back to pending with a back-off (returned, in seconds), or failed for good; only while
+    this run still holds the email."""
+    attempts = db.session.scalar(db.select(OutboxEmail.attempts).where(_held([email_id], lease)))
+    if attempts is None:
+        db.session.commit()
+        return None  # the lease ran out and another run took the email over
     max_attempts = current_app.config.get("MAIL_MAX_ATTEMPTS", 5)
-    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    values = {"last_error": f"{type(exc).__name__}: {exc}"[:2000]}
     delay = None
-    if row.attempts >= max_attempts:
-        row.status = "failed"
-        row.next_attempt_at = None
+    if attempts >= max_attempts:
+        values.update(status="failed", next_attempt_at=None)
     else:
-        delay = min(2**row.attempts * 5, 3600)
-        row.status = "pending"
-        row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        delay = min(2**attempts * 5, 3600)
+        values.update(status="pending", next_attempt_at=utcnow() + timedelta(seconds=delay))
+    db.session.execute(
+        update(OutboxEmail)
+        .where(_held([email_id], lease))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     return delay
