@@ -45,7 +45,10 @@ def run_job(
     from .extensions import db
 
     if release:
-        _release(app, release)
+        try:
+            _release(app, release)
+        except Exception:  # noqa: BLE001 - the run goes on; the flag expires by itself
+            app.logger.exception("could not clear the queued flag %s", release)
     with app.app_context():
         try:
             resolve(path)(*args, **kwargs)
@@ -114,9 +117,13 @@ def _submit(app: Flask, path: str, args: list, kwargs: dict, delay: float, relea
 
 # --------------------------------------------------------------------------- coalescing flags
 
-_queued: dict[str, float] = {}  # in-process flags: key -> expiry (monotonic clock)
 _queued_lock = threading.Lock()
 _redis_clients: dict[str, object] = {}
+
+
+def _queued(app: Flask) -> dict[str, float]:
+    """In-process flags of this application: key -> expiry (monotonic clock)."""
+    return app.extensions.setdefault("symposium.jobs.queued", {})
 
 
 def _shared_store(app: Flask):
@@ -144,9 +151,10 @@ def _claim(app: Flask, key: str, delay: float) -> bool:
         return bool(store.set(key, 1, nx=True, px=ttl_ms))
     now = time.monotonic()
     with _queued_lock:
-        if _queued.get(key, 0) > now:
+        queued = _queued(app)
+        if queued.get(key, 0) > now:
             return False
-        _queued[key] = now + delay + 60
+        queued[key] = now + delay + 60
         return True
 
 
@@ -157,7 +165,7 @@ def _release(app: Flask, key: str) -> None:
             store.delete(key)
         return
     with _queued_lock:
-        _queued.pop(key, None)
+        _queued(app).pop(key, None)
 
 
 def wait_for_idle(timeout: float = 30) -> None:

@@ -18,7 +18,6 @@ def submitted(app, monkeypatch):
     monkeypatch.setattr(
         jobs, "_submit", lambda app, path, args, kwargs, delay, release: calls.append(release)
     )
-    monkeypatch.setattr(jobs, "_queued", {})
     app.config.update(JOBS_EAGER=False)
     return calls
 
@@ -39,13 +38,12 @@ def test_a_queued_run_serves_later_commits_until_it_starts(app, submitted):
 def test_a_lost_run_does_not_block_the_job_for_ever(app, submitted, monkeypatch):
     with app.app_context():
         jobs.enqueue(PATH, coalesce=True)
-        jobs._queued[KEY] = 0  # its expiry has passed: that run was lost
+        jobs._queued(app)[KEY] = 0  # its expiry has passed: that run was lost
         jobs.enqueue(PATH, coalesce=True)
     assert submitted == [KEY, KEY]
 
 
 def test_a_failed_submission_clears_the_flag(app, monkeypatch):
-    monkeypatch.setattr(jobs, "_queued", {})
     app.config.update(JOBS_EAGER=False)
 
     def broken(*args):
@@ -54,7 +52,21 @@ def test_a_failed_submission_clears_the_flag(app, monkeypatch):
     monkeypatch.setattr(jobs, "_submit", broken)
     with app.app_context(), pytest.raises(OSError):
         jobs.enqueue(PATH, coalesce=True)
-    assert KEY not in jobs._queued
+    assert KEY not in jobs._queued(app)
+
+
+def test_flags_belong_to_one_application(app, submitted, tmp_path):
+    """Two apps in one process (tests, several sites): a run queued by one never swallows
+    the other's."""
+    from symposium import create_app
+
+    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/o.db"})
+    other.config.update(JOBS_EAGER=False)
+    with app.app_context():
+        jobs.enqueue(PATH, coalesce=True)
+    with other.app_context():
+        jobs.enqueue(PATH, coalesce=True)
+    assert submitted == [KEY, KEY]
 
 
 def test_celery_runs_are_coalesced_across_processes_with_a_redis_key(app, monkeypatch):
