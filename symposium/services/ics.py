@@ -57,8 +57,9 @@ def to_ical(cal: icalendar.Calendar) -> bytes:
     data = cal.to_ical()
     if not blocks:
         return data
-    at = data.find(b"BEGIN:V", len(b"BEGIN:VCALENDAR"))
-    if at < 0:
+    # Before the first component (a line that starts with BEGIN:V after the calendar's own)
+    at = data.find(b"\r\nBEGIN:V", len(b"BEGIN:VCALENDAR")) + 2
+    if at < 2:
         at = data.rindex(b"END:VCALENDAR")
     return data[:at] + b"".join(blocks) + data[at:]
 
