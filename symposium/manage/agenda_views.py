@@ -325,9 +325,10 @@ def session_move(slug, session_id):
             problems = exc.messages
         else:
             db.session.commit()
+            # Flashed for the script too: it reloads the grid, which shows the message
+            flash(_("The session is moved."), "success")
             if wants_json():
                 return jsonify({"ok": True, "message": _("The session is moved.")})
-            flash(_("The session is moved."), "success")
             return _back_to_grid(event, item)
     else:
         problems = [

@@ -28,12 +28,13 @@
       card.classList.add("dragging");
       ev.dataTransfer.effectAllowed = "move";
       ev.dataTransfer.setData("text/plain", card.id);
-      // let the slots below receive the drop
-      window.setTimeout(function () { card.style.pointerEvents = "none"; }, 0);
+      // Let the slots under every card receive the drop, including the slots of an occupied
+      // time, so that a refused move says why (after dragstart: changing it now cancels it)
+      window.setTimeout(function () { grid.classList.add("is-dragging"); }, 0);
     });
     card.addEventListener("dragend", function () {
       card.classList.remove("dragging");
-      card.style.pointerEvents = "";
+      grid.classList.remove("is-dragging");
       dragged = null;
     });
   });
