@@ -18,15 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.e2e.conftest import ARGS as CHROMIUM_ARGS  # noqa: E402 - after the path setup
+from tests.e2e.conftest import CHROMIUM  # noqa: E402
+
 EVENT = "ide-2026"
 
 

@@ -6,45 +6,23 @@ Serves the real app on a live port (CSRF enabled) and drives Debian's Chromium w
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.e2e.conftest import make_app, served
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def live_app(tmp_path):
-    from symposium import create_app
     from symposium.extensions import db
     from tests.factories import add_speaker, make_event, make_person, make_room, make_session
     from tests.manage_helpers import make_organiser
 
-    app = create_app(
-        {
-            "TESTING": True,
-            "WTF_CSRF_ENABLED": True,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite3'}",
-            "STORAGE_DIR": str(tmp_path / "storage"),
-            "PROPAGATE_TEST_ERRORS": False,
-        }
-    )
-    app.instance_path = str(tmp_path / "instance")
-    os.makedirs(app.instance_path, exist_ok=True)
+    app = make_app(tmp_path)
     with app.app_context():
-        db.create_all()
         event = make_event(db.session, "e2e-forum")
         hall = make_room(db.session, event, "hall", en="Main hall", ar="القاعة الكبرى")
         make_room(db.session, event, "side", en="Side room", ar="القاعة الجانبية")
@@ -63,61 +41,49 @@ def live_app(tmp_path):
         db.session.commit()
         event_id = event.id
     make_organiser(app, "organiser@example.org", event_id)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with served(app) as base:
+        yield app, base
 
 
-def test_organiser_adds_session_in_arabic(live_app, tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_organiser_adds_session_in_arabic(live_app, browser, tmp_path):
     app, base = live_app
     title = "جلسة حوارية عن التراث"
     out = Path(os.environ.get("E2E_OUTPUT", tmp_path))
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ar")
-            page.goto(f"{base}/ar/manage/events/e2e-forum/agenda")
-            assert "/ar/login" in page.url  # anonymous: to the login page
-            page.fill("#email", "organiser@example.org")
-            page.fill("#password", "correct horse battery")
-            page.click("form button[type=submit]")
-            page.wait_for_url("**/ar/manage/events/e2e-forum/agenda")
-            assert page.get_attribute("html", "dir") == "rtl"
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ar")
+    try:
+        page.goto(f"{base}/ar/manage/events/e2e-forum/agenda")
+        assert "/ar/login" in page.url  # anonymous: to the login page
+        page.fill("#email", "organiser@example.org")
+        page.fill("#password", "correct horse battery")
+        page.click("form button[type=submit]")
+        page.wait_for_url("**/ar/manage/events/e2e-forum/agenda")
+        assert page.get_attribute("html", "dir") == "rtl"
 
-            page.goto(f"{base}/ar/manage/events/e2e-forum/sessions/new")
-            page.fill("#title_ar", title)
-            page.fill("#starts_at", "2027-01-24T10:30")
-            page.fill("#ends_at", "2027-01-24T11:30")
-            page.select_option("#room", label="القاعة الجانبية")
-            page.select_option("#speakers-0-person", label="هدى")
-            page.click("form.card button[type=submit]")
-            page.wait_for_url("**/ar/manage/events/e2e-forum/agenda**")
-            assert page.locator(".ag-session", has_text=title).count() == 1
-            page.screenshot(path=str(out / "agenda-builder-ar.png"), full_page=True)
+        page.goto(f"{base}/ar/manage/events/e2e-forum/sessions/new")
+        page.fill("#title_ar", title)
+        page.fill("#starts_at", "2027-01-24T10:30")
+        page.fill("#ends_at", "2027-01-24T11:30")
+        page.select_option("#room", label="القاعة الجانبية")
+        page.select_option("#speakers-0-person", label="هدى")
+        page.click("form.card button[type=submit]")
+        page.wait_for_url("**/ar/manage/events/e2e-forum/agenda**")
+        assert page.locator(".ag-session", has_text=title).count() == 1
+        page.screenshot(path=str(out / "agenda-builder-ar.png"), full_page=True)
 
-            # a conflicting session (same room and time) is refused with a message
-            page.goto(f"{base}/ar/manage/events/e2e-forum/sessions/new")
-            page.fill("#title_ar", "جلسة متعارضة")
-            page.fill("#starts_at", "2027-01-24T10:45")
-            page.fill("#ends_at", "2027-01-24T11:15")
-            page.select_option("#room", label="القاعة الجانبية")
-            page.click("form.card button[type=submit]")
-            assert page.locator(".flash.error").count() == 1
+        # a conflicting session (same room and time) is refused with a message
+        page.goto(f"{base}/ar/manage/events/e2e-forum/sessions/new")
+        page.fill("#title_ar", "جلسة متعارضة")
+        page.fill("#starts_at", "2027-01-24T10:45")
+        page.fill("#ends_at", "2027-01-24T11:15")
+        page.select_option("#room", label="القاعة الجانبية")
+        page.click("form.card button[type=submit]")
+        assert page.locator(".flash.error").count() == 1
 
-            response = page.goto(f"{base}/ar/events/e2e-forum/agenda")
-            assert response.status == 200
-            assert title in page.content()
-        finally:
-            browser.close()
+        response = page.goto(f"{base}/ar/events/e2e-forum/agenda")
+        assert response.status == 200
+        assert title in page.content()
+    finally:
+        page.close()
     assert (out / "agenda-builder-ar.png").stat().st_size > 10_000
     from sqlalchemy import select
 
