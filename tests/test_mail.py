@@ -195,3 +195,43 @@ def test_a_run_records_what_it_sent_claim_by_claim_and_never_overwrites_a_takeov
         db.session.expire_all()
         rows_now = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.id.in_(ids)))
         assert {(r.status, r.next_attempt_at) for r in rows_now} == {("sending", taken_over)}
+
+
+def test_a_slow_run_gives_back_what_it_cannot_send_before_its_lease_ends(app, monkeypatch):
+    """A minute before the lease runs out the run stops and puts the unsent emails back in the
+    queue (no attempt counted), instead of racing the run that would take them over."""
+    real_now = mail.utcnow
+    late = {"on": False}
+    calls = []
+
+    def transport(raw, rcpt):
+        calls.append(rcpt)
+        if len(calls) == 3:
+            late["on"] = True  # the server was slow: the lease is nearly over
+
+    monkeypatch.setattr(mail, "_transport_send", transport)
+    monkeypatch.setattr(
+        mail, "utcnow", lambda: real_now() + (mail.SENDING_LEASE if late["on"] else timedelta(0))
+    )
+    with app.app_context():
+        _queue_undelivered(5, "s")
+        lease, rows = mail._claim_batch(mail.CLAIM_SIZE)
+        assert mail._send_batch(lease, rows) == (3, None)
+        emails = db.session.scalars(db.select(OutboxEmail).order_by(OutboxEmail.id)).all()
+        assert [(e.status, e.attempts) for e in emails] == [("sent", 1)] * 3 + [("pending", 0)] * 2
+        assert emails[3].next_attempt_at is None
+
+
+def test_eager_retries_end_with_every_email_failed(app, monkeypatch):
+    """Tests deliver eagerly and retry at once: an SMTP server that refuses everything ends in
+    "failed" after MAIL_MAX_ATTEMPTS for every email, in a loop (no recursion per claim)."""
+
+    def refuse(raw, rcpt):
+        raise OSError("refused")
+
+    monkeypatch.setattr(mail, "_transport_send", refuse)
+    with app.app_context():
+        _queue_undelivered(45, "f")
+        assert mail.deliver_pending() == 0
+        rows = db.session.execute(db.select(OutboxEmail.status, OutboxEmail.attempts)).all()
+        assert set(rows) == {("failed", app.config["MAIL_MAX_ATTEMPTS"])}

@@ -376,33 +376,32 @@ def _deliver_pending(limit: int | None) -> int:
     UPDATE (concurrent runs never claim the same email), and its results are recorded in one
     more transaction, only for the rows this run still holds."""
     sent = 0
-    retry_in: float | None = None
-    while limit is None or sent < limit:
-        claim = _claim_batch(CLAIM_SIZE if limit is None else min(CLAIM_SIZE, limit - sent))
-        if claim is None:
-            break
-        lease, rows = claim
-        batch_sent, batch_retry = _send_batch(lease, rows)
-        sent += batch_sent
-        if batch_retry is not None:
-            retry_in = batch_retry if retry_in is None else min(retry_in, batch_retry)
-        if batch_sent == 0 and batch_retry is not None:
-            break  # the server refuses everything now: wait for the back-off
-    if retry_in is not None:
-        from ..jobs import enqueue
+    while True:
+        retry_in: float | None = None
+        while limit is None or sent < limit:
+            claim = _claim_batch(CLAIM_SIZE if limit is None else min(CLAIM_SIZE, limit - sent))
+            if claim is None:
+                break
+            lease, rows = claim
+            batch_sent, batch_retry = _send_batch(lease, rows)
+            sent += batch_sent
+            if batch_retry is not None:
+                retry_in = batch_retry if retry_in is None else min(retry_in, batch_retry)
+            if batch_sent == 0 and batch_retry is not None:
+                break  # the server refuses everything now: wait for the back-off
+        if retry_in is None:
+            return sent
+        if not current_app.config.get("JOBS_EAGER"):
+            from ..jobs import enqueue
 
-        if current_app.config.get("JOBS_EAGER"):
-            # Eager mode (tests): retry at once, the back-off is not waited for
-            db.session.execute(
-                update(OutboxEmail)
-                .where(OutboxEmail.status == "pending")
-                .values(next_attempt_at=None)
-            )
-            db.session.commit()
-            sent += deliver_pending(limit)
-        else:
             enqueue("symposium.services.mail:deliver_pending", delay=retry_in)
-    return sent
+            return sent
+        # Eager mode (tests): retry at once, the back-off is not waited for. Each round adds
+        # an attempt to the failing emails, so this ends (at MAIL_MAX_ATTEMPTS at the latest).
+        db.session.execute(
+            update(OutboxEmail).where(OutboxEmail.status == "pending").values(next_attempt_at=None)
+        )
+        db.session.commit()
 
 
 def _claim_batch(size: int):
@@ -447,8 +446,14 @@ def _held(ids, lease):
 def _send_batch(lease, rows) -> tuple[int, float | None]:
     sent_ids: list[int] = []
     retry_in: float | None = None
+    # Stop a minute before the lease runs out (a slow server): what is left goes back to the
+    # queue rather than be sent by this run and by the run that would take it over
+    deadline = lease - timedelta(minutes=1)
     try:
-        for email_id, message, recipient in rows:
+        for position, (email_id, message, recipient) in enumerate(rows):
+            if utcnow() >= deadline:
+                _give_back([row[0] for row in rows[position:]], lease)
+                break
             try:
                 _transport_send(message, recipient)
             except Exception as exc:  # noqa: BLE001 - any transport failure is retried
@@ -457,6 +462,9 @@ def _send_batch(lease, rows) -> tuple[int, float | None]:
                     retry_in = delay if retry_in is None else min(retry_in, delay)
                 continue
             sent_ids.append(email_id)
+    except BaseException:
+        db.session.rollback()  # a failed statement must not keep the sent ones from being recorded
+        raise
     finally:
         if sent_ids:
             db.session.execute(
@@ -467,6 +475,17 @@ def _send_batch(lease, rows) -> tuple[int, float | None]:
             )
             db.session.commit()
     return len(sent_ids), retry_in
+
+
+def _give_back(ids: list[int], lease) -> None:
+    """Unsent emails this run still holds: due again now, without counting an attempt."""
+    db.session.execute(
+        update(OutboxEmail)
+        .where(_held(ids, lease))
+        .values(status="pending", next_attempt_at=None, attempts=OutboxEmail.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def _record_failure(email_id: int, lease, exc: Exception) -> float | None:
