@@ -89,7 +89,10 @@ def enqueue(path: str, *args, delay: float = 0, coalesce: bool = False, **kwargs
         _submit(app, path, list(args), kwargs, delay, release)
     except Exception:
         if release:
-            _release(app, release)
+            try:
+                _release(app, release)
+            except Exception:  # noqa: BLE001 - the flag expires; the first error matters
+                app.logger.exception("could not clear the queued flag %s", release)
         raise
 
 

@@ -30,7 +30,9 @@
       ev.dataTransfer.setData("text/plain", card.id);
       // Let the slots under every card receive the drop, including the slots of an occupied
       // time, so that a refused move says why (after dragstart: changing it now cancels it)
-      window.setTimeout(function () { grid.classList.add("is-dragging"); }, 0);
+      window.setTimeout(function () {
+        if (dragged === card) { grid.classList.add("is-dragging"); }
+      }, 0);
     });
     card.addEventListener("dragend", function () {
       card.classList.remove("dragging");
