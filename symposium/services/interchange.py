@@ -815,12 +815,7 @@ def _apply(
 
     # Rooms
     existing_rooms = {r.key: r for r in event.rooms}
-    wanted_rooms = {r["key"] for r in doc["rooms"]}
-    for key, room in list(existing_rooms.items()):
-        if key not in wanted_rooms:
-            event.rooms.remove(room)
-            session.delete(room)
-            w.changed = True
+    _drop_missing(session, event.rooms, existing_rooms, doc["rooms"], w)
     rooms: dict[str, Room] = {}
     for position, data in enumerate(doc["rooms"]):
         room = existing_rooms.get(data["key"])
@@ -835,15 +830,13 @@ def _apply(
 
     # Speakers
     existing_people = {p.key: p for p in event.people}
-    wanted_people = {p["key"] for p in doc["speakers"]}
-    for key, person in list(existing_people.items()):
-        if key not in wanted_people:
-            for link in list(person.sessions):
-                if link.session is not None and link in link.session.speakers:
-                    link.session.speakers.remove(link)
-            event.people.remove(person)
-            session.delete(person)
-            w.changed = True
+
+    def unlink(key, person):
+        for link in list(person.sessions):
+            if link.session is not None and link in link.session.speakers:
+                link.session.speakers.remove(link)
+
+    _drop_missing(session, event.people, existing_people, doc["speakers"], w, unlink)
     people: dict[str, Person] = {}
     for position, data in enumerate(doc["speakers"]):
         person = existing_people.get(data["key"])
@@ -867,17 +860,15 @@ def _apply(
 
     # Sessions
     existing_sessions = {s.key: s for s in event.sessions}
-    wanted_sessions = {s["key"] for s in doc["sessions"]}
-    for key, item in list(existing_sessions.items()):
-        if key not in wanted_sessions:
-            if record:
-                _record_change(
-                    session, event, key, "deleted", {"title": [_i18n_out(item.title), None]}, user
-                )
-            changes.append(f"deleted {key}")
-            event.sessions.remove(item)
-            session.delete(item)
-            w.changed = True
+
+    def note_deleted(key, item):
+        if record:
+            _record_change(
+                session, event, key, "deleted", {"title": [_i18n_out(item.title), None]}, user
+            )
+        changes.append(f"deleted {key}")
+
+    _drop_missing(session, event.sessions, existing_sessions, doc["sessions"], w, note_deleted)
     session.flush()  # removed links and rows go before new ones take their keys
     for data in doc["sessions"]:
         item = existing_sessions.get(data["key"])
@@ -921,6 +912,19 @@ def _apply(
                     _record_change(session, event, item.key, action, summary, user)
                 changes.append(f"{action} {item.key}")
     return changes
+
+
+def _drop_missing(session, collection, existing: dict, wanted: list[dict], w, before=None):
+    """Delete the children of ``existing`` (key -> row) whose key is not in ``wanted``;
+    ``before(key, row)`` runs first for each."""
+    keys = {data["key"] for data in wanted}
+    for key, row in list(existing.items()):
+        if key not in keys:
+            if before is not None:
+                before(key, row)
+            collection.remove(row)
+            session.delete(row)
+            w.changed = True
 
 
 def _apply_links(session, item: Session, links: list[dict], people: dict[str, Person], w: _Writer):
