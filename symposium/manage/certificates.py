@@ -242,15 +242,11 @@ def certificate_revoke(slug: str, code: str):
     if not form.validate_on_submit():
         flash(_("Give a reason for the revocation."), "error")
         return redirect(url_for(".certificates", slug=slug))
-    try:
-        certs.revoke(db.session, certificate, form.reason.data, user=current_user)
-    except certs.CertificateError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for(".certificates", slug=slug))
-    db.session.commit()
-    flash(_("Certificate %(number)s revoked.", number=certificate.number), "success")
-    return redirect(url_for(".certificates", slug=slug))
+    return _certificate_action(
+        slug,
+        lambda: certs.revoke(db.session, certificate, form.reason.data, user=current_user),
+        lambda _result: _("Certificate %(number)s revoked.", number=certificate.number),
+    )
 
 
 @bp.post("/events/<slug>/certificates/<code>/reissue")
@@ -260,14 +256,24 @@ def certificate_reissue(slug: str, code: str):
     certificate = _certificate(event, code)
     if not ActionForm().validate_on_submit():
         abort(400)
+    return _certificate_action(
+        slug,
+        lambda: certs.reissue(db.session, certificate, user=current_user),
+        lambda new: _("Certificate re-issued with number %(number)s.", number=new.number),
+    )
+
+
+def _certificate_action(slug: str, action, success):
+    """Run ``action`` (a service call), commit and flash ``success(result)``; a refused
+    action rolls back and flashes its reason. Back to the certificates page either way."""
     try:
-        new = certs.reissue(db.session, certificate, user=current_user)
+        result = action()
     except certs.CertificateError as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return redirect(url_for(".certificates", slug=slug))
-    db.session.commit()
-    flash(_("Certificate re-issued with number %(number)s.", number=new.number), "success")
+    else:
+        db.session.commit()
+        flash(success(result), "success")
     return redirect(url_for(".certificates", slug=slug))
 
 
