@@ -107,6 +107,10 @@ def configure_blueprints(app: Flask) -> None:
 
         return redirect(url_for("public.index", lang=best_language(request.accept_languages)))
 
+    @app.get("/favicon.ico")
+    def favicon():
+        return app.send_static_file("favicon.ico")
+
 
 def configure_errors(app: Flask) -> None:
     from .errors import register_error_handlers
