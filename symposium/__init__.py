@@ -109,7 +109,13 @@ def configure_blueprints(app: Flask) -> None:
 
     @app.get("/favicon.ico")
     def favicon():
-        return app.send_static_file("favicon.ico")
+        # read at once (a few KB): no file left open when a client drops the response
+        icon = Path(app.static_folder, "favicon.ico").read_bytes()
+        response = app.response_class(icon, mimetype="image/vnd.microsoft.icon")
+        response.cache_control.public = True
+        response.cache_control.max_age = 86400
+        response.add_etag()
+        return response.make_conditional(request)
 
 
 def configure_errors(app: Flask) -> None:
