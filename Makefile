@@ -22,12 +22,23 @@ $(VENV)/.installed: pyproject.toml
 # The demo runs with a development secret kept in instance/dev-secret-key unless SECRET_KEY is set
 DEV_ENV = SECRET_KEY="$${SECRET_KEY:-$$($(BIN)/python -m symposium.devsecret)}"
 
+# Links in emails, QR codes and certificates point at the server that `make run` starts
+# (make run HOST=… PORT=…) unless SYMPOSIUM_BASE_URL is set. 0.0.0.0 or :: (every interface) is
+# no address to link to: this machine's name is used instead; an IPv6 address gets brackets.
+LINK_HOST = $(if $(filter 0.0.0.0 :: [::],$(HOST)),$(shell hostname -f 2>/dev/null || hostname),$(if $(findstring :,$(HOST)),[$(HOST)],$(HOST)))
+RUN_ENV = $(DEV_ENV) SYMPOSIUM_BASE_URL="$${SYMPOSIUM_BASE_URL:-http://$(LINK_HOST):$(PORT)}"
+
 run: install
-	$(DEV_ENV) $(FLASK) db upgrade
-	$(DEV_ENV) $(FLASK) seed-demo
-	$(DEV_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
+	$(RUN_ENV) $(FLASK) db upgrade
+	$(RUN_ENV) $(FLASK) seed-demo
+	$(RUN_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
 
 # make user EMAIL=you@example.org ROLE=admin  (asks for the password) — an account for the demo
+ifneq ($(filter user,$(MAKECMDGOALS)),)
+ifeq ($(strip $(EMAIL)),)
+$(error Say whose account to create: make user EMAIL=you@example.org ROLE=admin (or organiser, checkin); it then asks for the password)
+endif
+endif
 user: install
 	$(DEV_ENV) $(FLASK) user create "$(EMAIL)" --role "$(or $(ROLE),admin)"
 

@@ -107,6 +107,16 @@ def configure_blueprints(app: Flask) -> None:
 
         return redirect(url_for("public.index", lang=best_language(request.accept_languages)))
 
+    @app.get("/favicon.ico")
+    def favicon():
+        # read at once (a few KB): no file left open when a client drops the response
+        icon = Path(app.static_folder, "favicon.ico").read_bytes()
+        response = app.response_class(icon, mimetype="image/vnd.microsoft.icon")
+        response.cache_control.public = True
+        response.cache_control.max_age = 86400
+        response.add_etag()
+        return response.make_conditional(request)
+
 
 def configure_errors(app: Flask) -> None:
     from .errors import register_error_handlers

@@ -12,6 +12,36 @@ from .extensions import db
 
 user_cli = AppGroup("user", help="Manage staff accounts.")
 
+MIN_PASSWORD_LENGTH = 10  # as create_user and the password forms require
+
+
+def _checked_email(email: str) -> str:
+    """The address, trimmed, or a click error saying what is wrong (before any password
+    prompt)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from .auth.services import find_user
+
+    email = email.strip()
+    if not email:
+        raise click.ClickException(
+            "the email address is empty: flask --app symposium user create you@example.org"
+        )
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise click.ClickException(f"{email!r} is not a valid email address: {exc}")
+    if find_user(db.session, email) is not None:
+        raise click.ClickException(f"a user with the email {email} already exists")
+    return email
+
+
+def _check_password_length(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.ClickException(
+            f"the password must have at least {MIN_PASSWORD_LENGTH} characters; nothing created"
+        )
+
 
 @user_cli.command("create")
 @click.argument("email")
@@ -24,10 +54,16 @@ def create_user_command(email, role, display_name, password_stdin, event_slugs):
     from .auth.services import AccountError, create_user
     from .models import Event
 
+    email = _checked_email(email)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
+        _check_password_length(password)
     else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = click.prompt("Password", hide_input=True)
+        _check_password_length(password)  # before the second prompt, not after it
+        again = click.prompt("Repeat for confirmation", hide_input=True)
+        if again != password:
+            raise click.ClickException("the two passwords differ; nothing created")
     from .i18n import language
 
     try:
@@ -46,9 +82,10 @@ def create_user_command(email, role, display_name, password_stdin, event_slugs):
 
 
 def register_cli(app: Flask) -> None:
-    from .commands import certificates, events, registration
+    from .commands import certificates, demo, events, registration
 
     app.cli.add_command(user_cli)
     events.register(app)
+    demo.register(app)
     registration.register(app)
     certificates.register(app)

@@ -1,4 +1,4 @@
-"""CLI commands: ``event import FILE``, ``event export SLUG`` and ``seed-demo``."""
+"""CLI commands: ``event import FILE`` and ``event export SLUG``."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup
 
 from ..extensions import db
 from ..i18n import language
-
-DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 
 event_cli = AppGroup("event", help="Import and export events (interchange JSON).")
 
@@ -28,24 +26,38 @@ def _load(path: Path) -> object:
         )
 
 
-def _import_file(path: Path) -> tuple[str, str]:
-    """Import one file in its own transaction; returns (slug, created|updated|unchanged)."""
+def _refuse(path: Path, problems: list[str]) -> None:
+    click.echo(f"{path}: {len(problems)} problem(s), nothing imported:", err=True)
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
+    raise SystemExit(1)
+
+
+def _import_file(path: Path, data: object | None = None) -> tuple[str, str]:
+    """Import one file in its own transaction; returns (slug, created|updated|unchanged).
+    Nothing that has registrations or certificates is deleted: such an import is refused."""
+    from ..services.events import find_event
+    from ..services.import_guard import removal_problems
     from ..services.interchange import InterchangeError, import_event_result
 
-    data = _load(path)
+    if data is None:
+        data = _load(path)
+    slug = data.get("slug") if isinstance(data, dict) else None
     try:
         with language("en"):
-            result = import_event_result(db.session, data)
-        db.session.commit()
-    except InterchangeError as exc:
-        db.session.rollback()
-        click.echo(f"{path}: {len(exc.problems)} problem(s), nothing imported:", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
-        raise SystemExit(1)
+            existing = find_event(db.session, slug) if isinstance(slug, str) else None
+            problems = removal_problems(db.session, existing, data)
+            try:
+                result = import_event_result(db.session, data)
+            except InterchangeError as exc:
+                problems.extend(exc.problems)
     except Exception:
         db.session.rollback()
         raise
+    if problems:
+        db.session.rollback()
+        _refuse(path, problems)
+    db.session.commit()
     return result.event.slug, result.status
 
 
@@ -83,22 +95,6 @@ def export_command(slug: str, output: Path | None):
         click.echo(f"wrote {output}", err=True)
 
 
-@click.command("seed-demo")
-@with_appcontext
-def seed_demo_command():
-    """Import the bundled demo symposium and sample event (safe to run again)."""
-    files = sorted(DEMO_DIR.glob("*.json"))
-    if not files:
-        raise click.ClickException(f"no demo file in {DEMO_DIR}")
-    for path in files:
-        slug, status = _import_file(path)
-        if status == "unchanged":
-            click.echo(f"{slug}: already up to date")
-        else:
-            click.echo(f"{slug}: {status}")
-
-
 def register(app: Flask) -> None:
     """Add this area's commands to ``flask --app symposium``."""
     app.cli.add_command(event_cli)
-    app.cli.add_command(seed_demo_command)

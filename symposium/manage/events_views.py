@@ -165,6 +165,11 @@ def _import(form: ImportForm, event=None):
                 "slug: "
                 + _("Another event already uses the short name %(slug)s.", slug=existing.slug)
             ]
+    from ..services.import_guard import removal_problems
+
+    target = event or find_event(db.session, str(data.get("slug") or ""))
+    if guarded := removal_problems(db.session, target, data):
+        return None, guarded
     try:
         imported = import_event(db.session, data, event=event, user=current_user)
         if event is None and current_user.role == "organiser":
