@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..extensions import db
@@ -29,7 +30,10 @@ class TokenForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     scope = SelectField(
         _l("Scope"),
-        choices=[("read", _l("Read only")), ("write", _l("Read and write"))],
+        choices=[
+            SelectChoice("read", _l("Read only")),
+            SelectChoice("write", _l("Read and write")),
+        ],
         default="read",
     )
     event = SelectField(_l("Event"), choices=[], validate_choice=True)
@@ -63,8 +67,8 @@ def tokens():
     require_staff()
     form = TokenForm()
     events = _managed_events()
-    form.event.choices = [("", _("All the events I manage"))] + [
-        (e.slug, e.t("title") or e.slug) for e in events
+    form.event.choices = [SelectChoice("", _("All the events I manage"))] + [
+        SelectChoice(e.slug, e.t("title") or e.slug) for e in events
     ]
     if not form.validate_on_submit():
         return _page(form, status=400 if form.is_submitted() else 200)

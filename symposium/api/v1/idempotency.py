@@ -6,8 +6,9 @@ import hashlib
 from datetime import timedelta
 from functools import wraps
 
-from flask import Response, abort, make_response, request
+from flask import Response, make_response, request
 from flask_babel import gettext as _
+from flask_smorest import abort
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException

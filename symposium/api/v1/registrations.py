@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import abort, url_for
+from flask import url_for
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 
 from ...extensions import db
 from ...models import Registration
@@ -46,6 +46,9 @@ _WRITE_DOC = {
 }
 
 
+MAX_ID = 2**31 - 1
+
+
 def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(f"r{last_id}".encode()).decode().rstrip("=")
 
@@ -55,7 +58,7 @@ def decode_cursor(cursor: str) -> int:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
-    if not raw.startswith("r") or not raw[1:].isdigit() or int(raw[1:]) > 2**31 - 1:
+    if not raw.startswith("r") or not raw[1:].isdigit() or int(raw[1:]) > MAX_ID:
         abort(
             422,
             errors=[{"path": "cursor", "message": _("This cursor is not valid.")}],
@@ -64,6 +67,8 @@ def decode_cursor(cursor: str) -> int:
 
 
 def _registration_or_404(event, registration_id: int) -> Registration:
+    if registration_id > MAX_ID:  # beyond the database's integers: no such registration
+        abort(404)
     registration = db.session.get(Registration, registration_id)
     if registration is None or registration.event_id != event.id:
         abort(404)
