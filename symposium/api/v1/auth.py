@@ -12,6 +12,19 @@ from ...services import api_tokens, audit
 from ...services.events import find_event
 
 BEARER = {"bearerAuth": []}
+# How the OpenAPI document describes a write: a token, and the optional Idempotency-Key
+WRITE_DOC = {
+    "security": [BEARER],
+    "parameters": [
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            "description": "Send the same key again to retry safely: the write happens once.",
+        }
+    ],
+}
 
 
 def current_token() -> ApiToken | None:

@@ -13,7 +13,14 @@ from ...extensions import db
 from ...models import Registration
 from ...services import checkin, exports
 from ...services.registration import RegistrationData, RegistrationError, cancel, promote, register
-from .auth import BEARER, audit_write, current_token, managed_event_or_404, token_required
+from .auth import (
+    BEARER,
+    WRITE_DOC,
+    audit_write,
+    current_token,
+    managed_event_or_404,
+    token_required,
+)
 from .idempotency import idempotent_write
 from .schemas import (
     CheckinByCodeSchema,
@@ -31,20 +38,6 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="Registrations and check-in of the events a token may manage.",
 )
-
-_WRITE_DOC = {
-    "security": [BEARER],
-    "parameters": [
-        {
-            "in": "header",
-            "name": "Idempotency-Key",
-            "required": False,
-            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
-            "description": "Send the same key again to retry safely: the write happens once.",
-        }
-    ],
-}
-
 
 MAX_ID = 2**31 - 1
 
@@ -102,7 +95,7 @@ def list_registrations(slug, limit, cursor=None, checked_in=None, **filters):
 
 
 @blp.post("/events/<slug>/registrations")
-@blp.doc(**_WRITE_DOC)
+@blp.doc(**WRITE_DOC)
 @token_required("write")
 @idempotent_write
 @blp.arguments(RegistrationCreateSchema)
@@ -150,7 +143,7 @@ def get_registration(slug, registration_id, **_args):
 
 
 @blp.post("/events/<slug>/registrations/<int:registration_id>/cancel")
-@blp.doc(**_WRITE_DOC)
+@blp.doc(**WRITE_DOC)
 @token_required("write")
 @idempotent_write
 @blp.response(200, RegistrationSchema)
@@ -165,7 +158,7 @@ def cancel_registration(slug, registration_id):
 
 
 @blp.post("/events/<slug>/registrations/<int:registration_id>/promote")
-@blp.doc(**_WRITE_DOC)
+@blp.doc(**WRITE_DOC)
 @token_required("write")
 @idempotent_write
 @blp.response(200, RegistrationSchema)
@@ -191,7 +184,7 @@ def _checked_in(event, result):
 
 
 @blp.post("/events/<slug>/registrations/<int:registration_id>/checkin")
-@blp.doc(**_WRITE_DOC)
+@blp.doc(**WRITE_DOC)
 @token_required("write")
 @idempotent_write
 @blp.response(200, CheckinSchema)
@@ -205,7 +198,7 @@ def checkin_registration(slug, registration_id):
 
 
 @blp.post("/events/<slug>/checkin")
-@blp.doc(**_WRITE_DOC)
+@blp.doc(**WRITE_DOC)
 @token_required("write")
 @idempotent_write
 @blp.arguments(CheckinByCodeSchema)

@@ -252,3 +252,55 @@ def _page_lang(event) -> str:
     if lang in LANGUAGES:
         return lang
     return event.default_language if event.default_language in LANGUAGES else "en"
+
+
+def _i18n_input(max_length: int):
+    return ma.fields.Dict(
+        keys=ma.fields.String(validate=validate.OneOf(LANGUAGES)),
+        values=ma.fields.String(validate=validate.Length(max=max_length)),
+        metadata={"description": 'Text per language: {"ar": "…", "en": "…"}.'},
+    )
+
+
+_KEY = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,79}$")
+_LOCAL_DOC = {
+    "description": (
+        "Local time in the event's timezone (2027-01-24T10:30), or any ISO 8601 time with an "
+        "offset, which is converted."
+    )
+}
+
+
+class SessionSpeakerInSchema(InSchema):
+    key = ma.fields.String(required=True, validate=_KEY)
+    role = ma.fields.String(load_default="speaker", validate=validate.OneOf(SPEAKER_ROLES))
+
+
+class SessionWriteSchema(InSchema):
+    """A new session (POST) or the fields to change (PATCH)."""
+
+    key = ma.fields.String(validate=_KEY, metadata={"description": "Only when creating."})
+    kind = ma.fields.String(validate=validate.OneOf(SESSION_KINDS))
+    title = _i18n_input(500)
+    abstract = _i18n_input(20000)
+    starts_at = ma.fields.DateTime(metadata=_LOCAL_DOC)
+    ends_at = ma.fields.DateTime(metadata=_LOCAL_DOC)
+    room = ma.fields.String(allow_none=True, validate=_KEY)
+    capacity = ma.fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1_000_000))
+    track = ma.fields.String(allow_none=True, validate=validate.Length(max=120))
+    speakers = ma.fields.List(
+        ma.fields.Nested(SessionSpeakerInSchema), validate=validate.Length(max=100)
+    )
+
+
+class SpeakerWriteSchema(InSchema):
+    """A new speaker (POST) or the fields to change (PATCH)."""
+
+    key = ma.fields.String(validate=_KEY, metadata={"description": "Only when creating."})
+    name = _i18n_input(200)
+    title = _i18n_input(300)
+    organisation = _i18n_input(300)
+    city = _i18n_input(120)
+    bio = _i18n_input(20000)
+    country = ma.fields.String(allow_none=True, validate=validate.Length(equal=2))
+    email = ma.fields.Email(allow_none=True, validate=validate.Length(max=254))
