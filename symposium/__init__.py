@@ -100,6 +100,9 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(manage_bp)
     app.register_blueprint(api_bp)
+    from .api.v1 import init_api
+
+    init_api(app)
 
     @app.get("/")
     def root():

@@ -82,10 +82,11 @@ def create_user_command(email, role, display_name, password_stdin, event_slugs):
 
 
 def register_cli(app: Flask) -> None:
-    from .commands import certificates, demo, events, registration
+    from .commands import certificates, demo, events, registration, tokens
 
     app.cli.add_command(user_cli)
     events.register(app)
     demo.register(app)
     registration.register(app)
     certificates.register(app)
+    tokens.register(app)

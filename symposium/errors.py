@@ -22,7 +22,13 @@ def _messages():
     }
 
 
-def render_error(code: int, message: str | None = None):
+def render_error(code: int, message: str | None = None, error: Exception | None = None):
+    if request.path.startswith("/api/v1/"):
+        from .api.v1.problems import from_http_exception, problem
+
+        if isinstance(error, HTTPException):
+            return from_http_exception(error)
+        return problem(code, message)
     message = message or _messages().get(code) or _("An error occurred.")
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         return jsonify({"error": message, "status": code}), code
@@ -43,7 +49,7 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code and error.code < 400:
             return error
-        return render_error(error.code or 500)
+        return render_error(error.code or 500, error=error)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

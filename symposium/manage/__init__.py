@@ -21,5 +21,6 @@ from . import (  # noqa: E402,F401
     events_views,
     people_views,
     registrations_views,
+    tokens,
     views,
 )

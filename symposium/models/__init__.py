@@ -1,5 +1,6 @@
 """All models, importable from one place."""
 
+from .api import TOKEN_SCOPES, ApiToken, IdempotencyRecord
 from .certificate import CERTIFICATE_KINDS, Certificate, Signatory
 from .event import (
     EVENT_STATUSES,
@@ -23,6 +24,9 @@ from .registration import (
 from .user import ROLES, User, user_event
 
 __all__ = [
+    "TOKEN_SCOPES",
+    "ApiToken",
+    "IdempotencyRecord",
     "ATTENDANCE_MODES",
     "CERTIFICATE_KINDS",
     "EVENT_STATUSES",

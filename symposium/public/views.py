@@ -24,7 +24,9 @@ from ..models import SESSION_KINDS
 from ..models.types import utcnow
 from ..services import agenda_view, ics
 from ..services.events import get_published_or_404
-from . import bp
+from . import bp, caching
+
+bp.after_request(caching.finish)
 
 
 def kind_labels() -> dict[str, str]:
@@ -89,6 +91,12 @@ def index():
 @bp.get("/events/<slug>/")
 def event(slug):
     ev = get_published_or_404(slug)
+    # what changes with time, not with the row: registration opening or closing
+    cached = caching.not_modified(
+        ev, registration_available(ev), last_modified=caching.effective_modified(ev)
+    )
+    if cached:
+        return cached
     session_count, speaker_count = agenda_view.event_counts(db.session, ev)
     return render_template(
         "public/event.html", event=ev, session_count=session_count, speaker_count=speaker_count
@@ -98,6 +106,9 @@ def event(slug):
 @bp.get("/events/<slug>/agenda")
 def agenda(slug):
     ev = get_published_or_404(slug)
+    cached = caching.not_modified(ev)
+    if cached:
+        return cached
     rooms = agenda_view.load_rooms(db.session, ev)
     room = request.args.get("room") or None
     kind = request.args.get("kind") or None
@@ -123,12 +134,20 @@ def session_detail(slug, key):
     item = agenda_view.load_session(db.session, ev, key)
     if item is None:
         abort(404)
+    # the seats left change without the event's row: validated by the ETag alone
+    seats = item.confirmed_count if item.capacity is not None else None
+    cached = caching.not_modified(ev, seats, last_modified=item.capacity is None)
+    if cached:
+        return cached
     return render_template("public/session.html", event=ev, item=item)
 
 
 @bp.get("/events/<slug>/speakers")
 def speakers(slug):
     ev = get_published_or_404(slug)
+    cached = caching.not_modified(ev)
+    if cached:
+        return cached
     people = agenda_view.load_speakers(db.session, ev)
     return render_template("public/speakers.html", event=ev, people=people)
 
@@ -139,6 +158,9 @@ def speaker(slug, key):
     person = agenda_view.load_speaker(db.session, ev, key)
     if person is None:
         abort(404)
+    cached = caching.not_modified(ev)
+    if cached:
+        return cached
     return render_template(
         "public/speaker.html",
         event=ev,
