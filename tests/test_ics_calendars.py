@@ -291,3 +291,18 @@ def test_speakers_listed_with_the_language_conjunction(client, attendee):
     assert description("en").endswith("Amal, Bruno, and Chen")
     assert description("fr").endswith("Amal, Bruno et Chen")
     assert description("ar").endswith("أمل وبرونو وتشن")
+
+
+@pytest.mark.parametrize("to", ["amina@example.org", "ليلى@example.org"])
+def test_calendar_attachment_keeps_its_bytes_on_both_mail_paths(app, to):
+    """The fast writer and the EmailMessage fallback (a non-ASCII address) both send the
+    calendar as its exact CRLF bytes, with method=PUBLISH."""
+    from symposium.services import ics, mail
+
+    content = "BEGIN:VCALENDAR\r\nSUMMARY:جلسة\r\nEND:VCALENDAR\r\n".encode()
+    attachment = mail.Attachment("event.ics", content, "text", "calendar", ics.CONTENT_PARAMS)
+    with app.app_context():
+        raw = mail.build_raw(to=to, subject="x", text="t", attachments=[attachment]).raw
+    [part] = email.message_from_bytes(raw, policy=policy.default).iter_attachments()
+    assert part.get_payload(decode=True) == content
+    assert part.get_param("method") == "PUBLISH" and part.get_content_charset() == "utf-8"
