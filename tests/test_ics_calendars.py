@@ -280,6 +280,7 @@ def test_session_ics_and_its_links(app, client, attendee):
     assert 'href="/en/events/summit/sessions/ws.ics"' in page
     personal = client.get(f"/fr/r/{attendee}").get_data(as_text=True)
     assert 'href="/fr/events/summit/sessions/ws.ics"' in personal
+    assert "Ajouter Séance ws à mon agenda" in personal  # which session each link adds
 
 
 def test_speakers_listed_with_the_language_conjunction(client, attendee):
