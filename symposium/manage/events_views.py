@@ -127,12 +127,13 @@ def event_registration(slug):
 @bp.get("/events/<slug>/export.json")
 def event_export(slug):
     event = managed_event(slug)
-    from ..services.interchange import export_event
+    from ..services.interchange import dumps, export_event
 
-    body = json.dumps(export_event(event), ensure_ascii=False, indent=2)
+    # The same text as ``flask event export SLUG``, byte for byte
+    body = dumps(export_event(event)).encode("utf-8")
     return Response(
         body,
-        mimetype="application/json",
+        content_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{event.slug}.json"'},
     )
 

@@ -74,30 +74,24 @@ def _query_args(filters, sort, **extra):
 @bp.get("/events/<slug>/registrations/export.<fmt>")
 def registrations_export(slug, fmt):
     event = managed_event(slug)
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in ("csv", "xlsx", "json"):
         abort(404)
     filters, sort = _filters()
     regs = db.session.scalars(exports.filtered_query(event, filters, sort=sort)).all()
-    header, rows = exports.registrations_table(event, regs, current_language())
+    body, content_type = exports.export(event, regs, current_language(), fmt)
     audit.record(
         db.session,
         "registrations.export",
         user=current_user,
         event=event,
         target=fmt,
-        details={"filters": filters, "rows": len(rows)},
+        details={"filters": filters, "rows": len(regs)},
     )
     db.session.commit()
     name = f"{event.slug}-registrations.{fmt}"
-    if fmt == "csv":
-        body = exports.to_csv(header, rows)
-        mimetype = "text/csv; charset=utf-8"
-    else:
-        body = exports.to_xlsx(header, rows)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
         body,
-        mimetype=mimetype,
+        content_type=content_type,
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",

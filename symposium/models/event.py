@@ -14,6 +14,8 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy import event as sa_event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -119,6 +121,11 @@ class Session(db.Model):
     confirmed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     track: Mapped[str | None] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Grows by one, and ``revised_at`` moves, whenever the time, room or title changes (see
+    # ``_bump_revision``): the SEQUENCE and LAST-MODIFIED of the session's calendar entries, so
+    # that calendars replace an entry they already have.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    revised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="sessions")
     room: Mapped[Room | None] = relationship()
@@ -139,6 +146,21 @@ class Session(db.Model):
 
     def t(self, field: str, lang: str | None = None) -> str:
         return localize(getattr(self, field), lang, self.event.default_language)
+
+
+# What a calendar entry of a session shows of its time and place: a change to one of these is a
+# new revision of the entry.
+REVISED_FIELDS = ("starts_at", "ends_at", "room_id", "room", "title")
+
+
+@sa_event.listens_for(Session, "before_update")
+def _bump_revision(mapper, connection, item: Session) -> None:
+    """Bump ``revision`` and ``revised_at`` when a flush changes what a calendar shows, from
+    any path (agenda editor, moves, room deletion, interchange import)."""
+    state = sa_inspect(item)
+    if any(state.attrs[name].history.has_changes() for name in REVISED_FIELDS):
+        item.revision = (item.revision or 0) + 1
+        item.revised_at = utcnow()
 
 
 class Person(db.Model):

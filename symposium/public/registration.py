@@ -279,7 +279,7 @@ def ticket_qr(token):
 def selfservice_ics(token):
     registration = _own(token)
     content = ics.registration_ics(registration, g.lang)
-    response = Response(content, mimetype="text/calendar")
+    response = Response(content, content_type=ics.CONTENT_TYPE)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{registration.event.slug}.ics"'
     )

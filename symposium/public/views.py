@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from flask import (
@@ -15,8 +14,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from icalendar import Calendar
-from icalendar import Event as IcsEvent
 
 from ..extensions import db
 from ..i18n import current_language, fmt_date, fmt_time, local_to_utc, localize, utc_to_local
@@ -276,52 +273,38 @@ def _describe_change(ev, row, sessions, rooms, people) -> dict:
     }
 
 
-@bp.get("/events/<slug>/event.ics")
-def event_ics(slug):
-    ev = get_published_or_404(slug)
-    lang = current_language()
-    cal = Calendar()
-    cal.add("prodid", "-//symposium//agenda//EN")
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", ev.t("title", lang))
-    cal.add("x-wr-timezone", ev.timezone)
-    venue = ev.t("venue_name", lang)
-    stamp = utcnow().replace(microsecond=0)
-    for day in agenda_view.load_agenda(db.session, ev):
-        for item in day.sessions:
-            vevent = IcsEvent()
-            vevent.add(
-                "uid", f"{uuid.uuid5(uuid.NAMESPACE_URL, f'symposium:{ev.slug}:{item.key}')}"
-            )
-            vevent.add("dtstamp", stamp)
-            vevent.add("dtstart", utc_to_local(item.starts_at, ev.timezone))
-            vevent.add("dtend", utc_to_local(item.ends_at, ev.timezone))
-            vevent.add("summary", item.t("title", lang))
-            description = item.t("abstract", lang)
-            names = [
-                link.person.t("name", lang) for link in item.speakers if link.person is not None
-            ]
-            if names:
-                description = (description + "\n\n" if description else "") + ", ".join(names)
-            if description:
-                vevent.add("description", description)
-            place = ", ".join(
-                p for p in (item.room.t("name", lang) if item.room else "", venue) if p
-            )
-            if place:
-                vevent.add("location", place)
-            vevent.add(
-                "url",
-                url_for(".session_detail", slug=ev.slug, key=item.key, _external=True),
-            )
-            vevent.add("categories", [kind_labels().get(item.kind, item.kind)])
-            cal.add_component(vevent)
+def _ics_response(content: bytes, filename: str) -> Response:
     return Response(
-        ics.to_ical(cal),
-        mimetype="text/calendar",
+        content,
+        content_type=ics.CONTENT_TYPE,
         headers={
-            "Content-Disposition": f'attachment; filename="{ev.slug}.ics"',
+            "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "no-cache",
         },
     )
+
+
+def _session_url(ev):
+    return lambda item: url_for(".session_detail", slug=ev.slug, key=item.key, _external=True)
+
+
+@bp.get("/events/<slug>/event.ics")
+def event_ics(slug):
+    ev = get_published_or_404(slug)
+    sessions = [item for day in agenda_view.load_agenda(db.session, ev) for item in day.sessions]
+    content = ics.agenda_ics(
+        ev, sessions, current_language(), _session_url(ev), kind_labels=kind_labels()
+    )
+    return _ics_response(content, f"{ev.slug}.ics")
+
+
+@bp.get("/events/<slug>/sessions/<key>.ics")
+def session_ics(slug, key):
+    ev = get_published_or_404(slug)
+    item = agenda_view.load_session(db.session, ev, key)
+    if item is None:
+        abort(404)
+    content = ics.session_ics(
+        item, current_language(), _session_url(ev)(item), kind_labels=kind_labels()
+    )
+    return _ics_response(content, f"{ev.slug}-{item.key}.ics")

@@ -40,6 +40,9 @@ class Attachment:
     content: bytes
     maintype: str = "application"
     subtype: str = "octet-stream"
+    # Content-Type parameters, e.g. (("charset", "utf-8"), ("method", "PUBLISH")). A text
+    # attachment that has them is sent as its exact bytes (a calendar's lines end with CRLF).
+    params: tuple[tuple[str, str], ...] = ()
 
 
 def build_message(
@@ -65,13 +68,17 @@ def build_message(
     if html:
         msg.add_alternative(html, subtype="html", charset="utf-8")
     for att in attachments:
-        if att.maintype == "text":
+        if att.maintype == "text" and not att.params:
             msg.add_attachment(
                 att.content.decode("utf-8"), subtype=att.subtype, filename=att.filename
             )
         else:
             msg.add_attachment(
-                att.content, maintype=att.maintype, subtype=att.subtype, filename=att.filename
+                att.content,
+                maintype=att.maintype,
+                subtype=att.subtype,
+                filename=att.filename,
+                params=dict(att.params) or None,
             )
     if lang:
         # Set last: turning the message multipart moves earlier content headers into a part
@@ -127,6 +134,17 @@ def _text_part(content: str, subtype: str, extra_headers: str = "") -> str:
     return f"{head}Content-Transfer-Encoding: {cte}{_CRLF}{extra_headers}{_CRLF}{body}"
 
 
+def _bytes_part(att: Attachment, extra_headers: str) -> str:
+    """An attachment as its exact bytes (base64), with its Content-Type parameters."""
+    params = "".join(f'; {key}="{value}"' for key, value in att.params)
+    head = f"Content-Type: {att.maintype}/{att.subtype}{params}{_CRLF}"
+    body = "".join(
+        binascii.b2a_base64(att.content[i : i + 57]).decode("ascii")[:-1] + _CRLF
+        for i in range(0, len(att.content), 57)
+    )
+    return f"{head}Content-Transfer-Encoding: base64{_CRLF}{extra_headers}{_CRLF}{body}"
+
+
 def _multipart(subtype: str, parts: list[str]) -> str:
     while True:
         boundary = f"=============={secrets.randbits(64):020d}=="
@@ -177,7 +195,10 @@ def build_raw(
         parts = [body]
         for att in attachments:
             disposition = f'Content-Disposition: attachment; filename="{att.filename}"{_CRLF}'
-            parts.append(_text_part(att.content.decode("utf-8"), att.subtype, disposition))
+            if att.params:
+                parts.append(_bytes_part(att, disposition))
+            else:
+                parts.append(_text_part(att.content.decode("utf-8"), att.subtype, disposition))
         body = _multipart("mixed", parts)
     # ``body`` starts with its own Content-Type (and transfer encoding) header lines
     headers = [

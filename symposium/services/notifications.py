@@ -152,7 +152,9 @@ def build_email(session: OrmSession, registration: Registration, what: str, *, s
     if what != "cancellation":
         with language(lang):
             content = ics.registration_ics(registration, lang)
-        attachments.append(mail.Attachment("event.ics", content, "text", "calendar"))
+        attachments.append(
+            mail.Attachment("event.ics", content, "text", "calendar", ics.CONTENT_PARAMS)
+        )
     return mail.build_raw(
         to=registration.email,
         subject=subject,
