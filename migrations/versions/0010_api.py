@@ -1,7 +1,7 @@
 """api tokens and idempotency
 
 Revision ID: 0010
-Revises: 0001
+Revises: 0008
 Create Date: 2026-11-29 16:02:00.766051
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0001'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
