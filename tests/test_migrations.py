@@ -177,7 +177,7 @@ def _round_trip_every_migration(url: str) -> int:
 
 
 def test_sqlite_every_migration_round_trips_with_data(tmp_path):
-    _round_trip_every_migration(f"sqlite:///{tmp_path / 'roundtrip.sqlite3'}")
+    assert _round_trip_every_migration(f"sqlite:///{tmp_path / 'roundtrip.sqlite3'}") >= 1
 
 
 @pytest.mark.postgres
