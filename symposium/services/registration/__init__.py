@@ -14,9 +14,10 @@ Rules
 Modules
 - ``checks``: the data a person gives, its checks and normalisation (no database);
 - ``seats``: the event lock, seat counters, waiting-list numbers, placing a session choice;
+- ``overlaps``: one seat per person per time slot;
 - ``register``: the registration form's hot path (Core SQL) and finding registrations;
 - ``waitlists``: waiting-list positions, promotions and cancellation;
-- ``selfservice``: the changes a person makes to their own registration;
+- ``selfservice``: the changes a person makes to their own registration, and until when;
 - ``privacy``: the personal link, "download my data" and "delete my data".
 
 Everything is importable from ``symposium.services.registration`` as before the split.
@@ -42,11 +43,21 @@ from .checks import (
     registration_closed_reason,
     text_problem,
 )
+from .overlaps import SessionOverlapError, overlapping_pairs
 from .privacy import anonymise, export_data, personal_url
 from .register import RegistrationResult, by_token, find_registration, register
 from .seats import lock_event, next_counter, signup_sessions
-from .selfservice import change_sessions
+from .selfservice import (
+    SelfServiceActions,
+    SelfServiceClosedError,
+    cancel_own,
+    change_own_sessions,
+    change_sessions,
+    selfservice_actions,
+    selfservice_closed_reason,
+)
 from .waitlists import (
+    Promotions,
     cancel,
     fill_free_seats,
     fill_free_session_seats,
@@ -63,10 +74,16 @@ __all__ = [
     "CheckedData",
     "RegistrationData",
     "RegistrationError",
+    "Promotions",
     "RegistrationResult",
+    "SelfServiceActions",
+    "SelfServiceClosedError",
+    "SessionOverlapError",
     "anonymise",
     "by_token",
     "cancel",
+    "cancel_own",
+    "change_own_sessions",
     "change_sessions",
     "check",
     "email_problem",
@@ -79,11 +96,14 @@ __all__ = [
     "next_counter",
     "normalize_email",
     "normalize_text",
+    "overlapping_pairs",
     "personal_url",
     "promote",
     "register",
     "registration_closed_reason",
     "select",
+    "selfservice_actions",
+    "selfservice_closed_reason",
     "session_waitlist_position",
     "signup_sessions",
     "text_problem",

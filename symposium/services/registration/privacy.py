@@ -13,10 +13,10 @@ from ...models import Registration
 from ...models.types import utcnow
 from .. import audit
 from .register import _new_token
-from .waitlists import cancel, session_waitlist_position, waitlist_position
+from .waitlists import Promotions, cancel, session_waitlist_position, waitlist_position
 
 
-def anonymise(session: OrmSession, registration: Registration, *, by=None) -> list[Registration]:
+def anonymise(session: OrmSession, registration: Registration, *, by=None) -> Promotions:
     """Delete the personal data of a registration (the row stays, for the counts).
 
     The seat is freed (the next person waiting is promoted), every personal field is replaced,

@@ -25,6 +25,7 @@ from .checks import (
     normalize_email,
     registration_closed_reason,
 )
+from .overlaps import SessionOverlapError, overlapping_pairs
 from .seats import (
     _placement_for,
     _resolve_sessions,
@@ -88,12 +89,15 @@ def register(
     source: str = "online",
     by=None,
     notify: bool = True,
+    allow_overlap: bool = False,
 ) -> RegistrationResult:
     """Register ``data`` for ``event``: confirmed while seats are left, else waiting list.
 
     An email already registered for the event is not registered twice: the existing
     registration is returned (``created=False``) and its personal link is sent again.
     ``source="manual"`` (an organiser adding someone) ignores the registration period.
+    Two chosen sessions at the same time are refused (``SessionOverlapError``, nothing is
+    written) unless ``allow_overlap`` (an organiser's decision, recorded in the audit log).
 
     The hot path is a few Core statements (this is the request that arrives by the hundred
     when registration opens): an ``INSERT ... ON CONFLICT DO NOTHING`` on the unique
@@ -112,6 +116,9 @@ def register(
     if values["attendance_mode"] == "online" and not event.hybrid:
         values["attendance_mode"] = "in_person"
     chosen = _resolve_sessions(session, event, checked.sessions)
+    overlaps = overlapping_pairs(chosen) if len(chosen) > 1 else []
+    if overlaps and not allow_overlap:
+        raise SessionOverlapError(*overlaps[0])
 
     now = utcnow()
     token = _new_token()
@@ -170,6 +177,15 @@ def register(
             event=event,
             target=f"registration:{new_id}",
             details={"status": status, "source": source},
+        )
+    if overlaps:
+        audit.record(
+            session,
+            "registration.overlap_override",
+            user=by,
+            event=event,
+            target=f"registration:{new_id}",
+            details={"sessions": [[first.key, second.key] for first, second in overlaps]},
         )
     if notify:
         notifications.notify_new(session, new_id, status)

@@ -10,6 +10,7 @@ from ...models import Event, Registration, Session, SessionRegistration
 from ...models.types import utcnow
 from .. import audit
 from .checks import SIGNUP_CONFIRMED, SIGNUP_PENDING, SIGNUP_WAITLISTED, RegistrationError
+from .overlaps import holds_overlapping_seat, sessions_overlap
 from .seats import (
     _free_event_seat,
     _free_session_seat,
@@ -17,6 +18,7 @@ from .seats import (
     _take_event_seat,
     _take_session_seat,
     lock_event,
+    next_counter,
 )
 
 
@@ -47,14 +49,47 @@ def session_waitlist_position(session: OrmSession, signup: SessionRegistration) 
     return 1 + (ahead or 0)
 
 
+class Promotions(list):
+    """Who a freed seat went to: the registrations moved up from the event's waiting list
+    (the list itself, in order) and, per session id, the sign-ups moved up from that
+    session's waiting list (``sessions``; only sessions where someone was moved up)."""
+
+    def __init__(self, registrations=(), sessions=None):
+        super().__init__(registrations)
+        self.sessions: dict[int, list[SessionRegistration]] = dict(sessions or {})
+
+    @property
+    def anyone(self) -> bool:
+        """Whether anybody at all got a seat."""
+        return bool(self) or any(self.sessions.values())
+
+
 def _confirm(session: OrmSession, registration: Registration, *, by=None) -> None:
-    """A waitlisted registration got its event seat: confirm it and place its sessions."""
+    """A waitlisted registration got its event seat: confirm it and place its sessions.
+
+    Pending choices never overlap (the rule is checked when they are made) unless an organiser
+    allowed it; then the later choice joins its session's waiting list rather than taking a
+    second seat at the same time."""
     registration.status = "confirmed"
     registration.confirmed_at = utcnow()
     registration.waitlist_seq = None
-    for signup in list(registration.session_signups):
-        if signup.status == SIGNUP_PENDING:
-            signup.status, signup.waitlist_seq = _placement(session, registration, signup.session)
+    signups = list(registration.session_signups)
+    held = [s.session for s in signups if s.status == SIGNUP_CONFIRMED]
+    pending = sorted(
+        (s for s in signups if s.status == SIGNUP_PENDING),
+        key=lambda s: (s.session.starts_at, s.session_id),
+    )
+    for signup in pending:
+        item = signup.session
+        if item.capacity is not None and any(
+            other.capacity is not None and sessions_overlap(item, other) for other in held
+        ):
+            signup.status = SIGNUP_WAITLISTED
+            signup.waitlist_seq = next_counter(session, f"waitlist:session:{item.id}")
+            continue
+        signup.status, signup.waitlist_seq = _placement(session, registration, item)
+        if signup.status == SIGNUP_CONFIRMED:
+            held.append(item)
     session.flush()
 
 
@@ -88,21 +123,29 @@ def fill_free_seats(session: OrmSession, event: Event, *, by=None) -> list[Regis
 
 
 def fill_free_session_seats(session: OrmSession, item_id: int) -> list[SessionRegistration]:
-    """Promote the first people of a session's waiting list while the session has seats."""
+    """Promote the first people of a session's waiting list while the session has seats.
+
+    A person who holds a seat in another session at the same time is passed over (they keep
+    their place on the list): a promotion never gives anyone two seats at once."""
     from .. import notifications
 
     item = session.get(Session, item_id)
     promoted = []
-    while item is not None:
-        first = session.scalar(
-            select(SessionRegistration)
-            .where(
-                SessionRegistration.session_id == item_id,
-                SessionRegistration.status == SIGNUP_WAITLISTED,
-            )
-            .order_by(SessionRegistration.waitlist_seq, SessionRegistration.id)
-            .limit(1)
+    if item is None:
+        return promoted
+    query = (
+        select(SessionRegistration)
+        .where(
+            SessionRegistration.session_id == item_id,
+            SessionRegistration.status == SIGNUP_WAITLISTED,
         )
+        .order_by(SessionRegistration.waitlist_seq, SessionRegistration.id)
+        .limit(1)
+    )
+    if item.capacity is not None:
+        query = query.where(~holds_overlapping_seat(SessionRegistration, item))
+    while True:
+        first = session.scalar(query)
         if first is None or not _take_session_seat(session, item):
             break
         first.status = SIGNUP_CONFIRMED
@@ -110,8 +153,7 @@ def fill_free_session_seats(session: OrmSession, item_id: int) -> list[SessionRe
         session.flush()
         notifications.notify(session, first.registration, "session_promotion", signup=first)
         promoted.append(first)
-    if item is not None:
-        session.expire(item, ["confirmed_count"])
+    session.expire(item, ["confirmed_count"])
     return promoted
 
 
@@ -150,15 +192,18 @@ def _release_signup(session: OrmSession, signup: SessionRegistration) -> int | N
 
 def cancel(
     session: OrmSession, registration: Registration, *, by=None, notify: bool = True
-) -> list[Registration]:
-    """Cancel a registration; the freed seats go to the next people waiting (returned)."""
+) -> Promotions:
+    """Cancel a registration; the freed seats go to the next people waiting.
+
+    Returns the ``Promotions``: the registrations moved up from the event's waiting list (a
+    list, empty when nobody was waiting) and, per session, who got the freed session seat."""
     from .. import notifications
 
     event = registration.event
     lock_event(session, event)
     session.refresh(registration)
     if registration.status == "cancelled":
-        return []
+        return Promotions()
     was_confirmed = registration.status == "confirmed"
     registration.status = "cancelled"
     registration.cancelled_at = utcnow()
@@ -180,7 +225,6 @@ def cancel(
     )
     if notify:
         notifications.notify(session, registration, "cancellation")
-    for sid in freed_sessions:
-        fill_free_session_seats(session, sid)
+    by_session = {sid: fill_free_session_seats(session, sid) for sid in freed_sessions}
     promoted = fill_free_seats(session, event, by=by)
-    return promoted
+    return Promotions(promoted, {sid: moved for sid, moved in by_session.items() if moved})
