@@ -205,6 +205,8 @@ class ManualRegistrationForm(FlaskForm):
     accessibility_needs = TextAreaField(
         _l("Accessibility needs"), validators=[Optional(), Length(max=2000)]
     )
+    # Shown when two chosen sessions overlap: the organiser may keep both (audit-logged)
+    allow_overlap = BooleanField(_l("Keep both sessions although they take place at the same time"))
 
 
 class BulkEmailForm(FlaskForm):

@@ -129,9 +129,12 @@ def registration_new(slug):
 
     form = ManualRegistrationForm()
     form.country.choices = [("", "—")] + country_choices(current_language())
-    form.sessions.choices = [(s.id, s.t("title")) for s in event.sessions if s.capacity is not None]
+    form.sessions.choices = [
+        (s.key, s.t("title")) for s in reg_service.signup_sessions(db.session, event)
+    ]
     if request.method == "GET":
         form.preferred_language.data = event.default_language
+    overlap_refused = []
 
     def save():
         data = reg_service.RegistrationData(
@@ -147,7 +150,20 @@ def registration_new(slug):
             accessibility_needs=form.accessibility_needs.data or None,
             consent=True,
         )
-        result = reg_service.register(db.session, event, data, source="manual")
+        # Two sessions at the same time are refused unless the organiser ticks the override
+        # (then recorded in the audit log by the service)
+        try:
+            result = reg_service.register(
+                db.session,
+                event,
+                data,
+                source="manual",
+                by=current_user,
+                allow_overlap=bool(form.allow_overlap.data),
+            )
+        except reg_service.SessionOverlapError:
+            overlap_refused.append(True)
+            raise
         audit.record(
             db.session,
             "registration.manual",
@@ -166,8 +182,14 @@ def registration_new(slug):
             ".registration", slug=event.slug, registration_id=result.registration.id
         ),
     )
-    return done or form_page(
-        "manage/registration_form.html", event=event, form=form, problems=problems
+    if done:
+        return done
+    return form_page(
+        "manage/registration_form.html",
+        event=event,
+        form=form,
+        problems=problems,
+        show_override=bool(overlap_refused or form.allow_overlap.data),
     )
 
 

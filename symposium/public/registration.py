@@ -160,13 +160,15 @@ def _no_store(response: Response) -> Response:
 
 def _selfservice_page(registration, sessions_form=None, status=200):
     event = registration.event
+    actions = reg.selfservice_actions(registration)
     if sessions_form is None:
         sessions_form = SessionChoiceForm()
         sessions_form.sessions.data = [s.session.key for s in registration.session_signups]
-    sessions_form.sessions.choices = [SelectChoice(k, v) for k, v in _session_choices(event)]
+    if actions.change_sessions:
+        sessions_form.sessions.choices = [SelectChoice(k, v) for k, v in _session_choices(event)]
     signups = sorted(registration.session_signups, key=lambda s: s.session.starts_at)
     qr = None
-    if registration.status == "confirmed":
+    if actions.ticket:
         qr = Markup(tickets.qr_svg_inline(tickets.checkin_code(registration), scale=5))  # noqa: S704 - segno output
     response = Response(
         render_template(
@@ -176,6 +178,7 @@ def _selfservice_page(registration, sessions_form=None, status=200):
             position=reg.waitlist_position(db.session, registration),
             signups=[(s, reg.session_waitlist_position(db.session, s)) for s in signups],
             sessions_form=sessions_form,
+            actions=actions,
             qr=qr,
             noindex=True,
         ),
@@ -189,6 +192,12 @@ def selfservice(token):
     return _selfservice_page(_own(token))
 
 
+def _refused(registration, message: str):
+    """The personal page, with ``message`` (an action refused), status 400."""
+    flash(message, "error")
+    return _selfservice_page(registration, status=400)
+
+
 @bp.post("/r/<token>/sessions")
 def selfservice_sessions(token):
     registration = _own(token)
@@ -197,8 +206,12 @@ def selfservice_sessions(token):
     if not form.validate_on_submit():
         return _selfservice_page(registration, form, 400)
     try:
-        reg.change_sessions(db.session, registration, form.sessions.data or [])
+        reg.change_own_sessions(db.session, registration, form.sessions.data or [])
+    except reg.SelfServiceClosedError as exc:
+        db.session.rollback()
+        return _refused(registration, exc.message)
     except reg.RegistrationError as exc:
+        # e.g. two sessions at the same time: nothing is stored, the choices stay as ticked
         db.session.rollback()
         form.sessions.errors = [exc.message]
         return _selfservice_page(registration, form, 400)
@@ -229,16 +242,43 @@ def selfservice_cancel(token):
     if registration.status == "cancelled":
         flash(_("This registration is already cancelled."), "info")
         return redirect(url_for(".selfservice", token=token), 303)
+    closed = reg.selfservice_closed_reason(registration)
+    if closed and request.method == "GET":
+        flash(closed, "info")
+        return redirect(url_for(".selfservice", token=token), 303)
     form = ConfirmForm()
     if request.method == "GET" or not form.validate_on_submit():
         return _confirm_page(registration, "cancel", 200 if request.method == "GET" else 400)
-    reg.cancel(db.session, registration)
+    try:
+        promotions = reg.cancel_own(db.session, registration)
+    except reg.RegistrationError as exc:
+        db.session.rollback()
+        return _refused(registration, exc.message)
     db.session.commit()
-    flash(
-        _("Your registration is cancelled. Your seat has been given to the next person waiting."),
-        "success",
-    )
+    _flash_cancelled(promotions)
     return redirect(url_for(".selfservice", token=token), 303)
+
+
+def _flash_cancelled(promotions: reg.Promotions) -> None:
+    """Say what happened to the freed seats, and only what happened."""
+    if promotions:
+        flash(
+            _(
+                "Your registration is cancelled. Your seat has been given to the next person "
+                "waiting."
+            ),
+            "success",
+        )
+    else:
+        flash(_("Your registration is cancelled."), "success")
+    for signups in promotions.sessions.values():
+        flash(
+            _(
+                "Your seat in “%(session)s” has been given to the next person on its waiting list.",
+                session=signups[0].session.t("title", g.lang),
+            ),
+            "info",
+        )
 
 
 @bp.route("/r/<token>/delete", methods=["GET", "POST"])
@@ -269,7 +309,7 @@ def selfservice_data(token):
 @bp.get("/r/<token>/ticket.svg")
 def ticket_qr(token):
     registration = _own(token)
-    if registration.status != "confirmed":
+    if not reg.selfservice_actions(registration).ticket:
         abort(404)
     svg = tickets.qr_svg(tickets.checkin_code(registration))
     return _no_store(Response(svg, mimetype="image/svg+xml"))

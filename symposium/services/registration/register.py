@@ -1,0 +1,212 @@
+"""Registering: the Core-SQL hot path of the registration form, and finding registrations."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session as OrmSession
+
+from ...models import Event, Registration, SessionRegistration
+from ...models.types import utcnow
+from .. import audit
+from ..search import search_text
+from .checks import (
+    CheckedData,
+    RegistrationData,
+    RegistrationError,
+    check,
+    normalize_email,
+    registration_closed_reason,
+)
+from .overlaps import SessionOverlapError, overlapping_pairs
+from .seats import (
+    _placement_for,
+    _resolve_sessions,
+    _take_event_seat,
+    _take_event_seat_locked,
+    next_counter,
+)
+
+
+@dataclass
+class RegistrationResult:
+    """What ``register`` did. A new registration is inserted with Core statements; its ORM
+    object is loaded only when asked for (the registration form only needs ``created``)."""
+
+    _registration: Registration | None
+    created: bool
+    promoted: list[Registration] = field(default_factory=list)
+    _session: OrmSession | None = None
+    _id: int | None = None
+    token: str | None = None
+
+    @property
+    def registration(self) -> Registration:
+        if self._registration is None:
+            self._registration = self._session.get(Registration, self._id)
+        return self._registration
+
+    @property
+    def id(self) -> int:
+        return self._id if self._registration is None else self._registration.id
+
+    @property
+    def status(self) -> str:
+        return self.registration.status
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def find_registration(session: OrmSession, event: Event, email: str) -> Registration | None:
+    return session.scalar(
+        select(Registration).where(
+            Registration.event_id == event.id,
+            Registration.email_normalized == normalize_email(email),
+        )
+    )
+
+
+def by_token(session: OrmSession, token: str) -> Registration | None:
+    if not token or len(token) > 64:
+        return None
+    return session.scalar(select(Registration).where(Registration.token == token))
+
+
+def register(
+    session: OrmSession,
+    event: Event,
+    data: RegistrationData | CheckedData,
+    *,
+    source: str = "online",
+    by=None,
+    notify: bool = True,
+    allow_overlap: bool = False,
+) -> RegistrationResult:
+    """Register ``data`` for ``event``: confirmed while seats are left, else waiting list.
+
+    An email already registered for the event is not registered twice: the existing
+    registration is returned (``created=False``) and its personal link is sent again.
+    ``source="manual"`` (an organiser adding someone) ignores the registration period.
+    Two chosen sessions at the same time are refused (``SessionOverlapError``, nothing is
+    written) unless ``allow_overlap`` (an organiser's decision, recorded in the audit log).
+
+    The hot path is a few Core statements (this is the request that arrives by the hundred
+    when registration opens): an ``INSERT ... ON CONFLICT DO NOTHING`` on the unique
+    (event, email) index decides duplicates without a lookup or a savepoint, then the seat is
+    taken with the conditional UPDATE, last, so that PostgreSQL holds the hot event row for
+    the shortest time before the commit.
+    """
+    from .. import notifications
+
+    checked = check(data)
+    values = dict(checked.values)
+    if source == "online":
+        reason = registration_closed_reason(event)
+        if reason:
+            raise RegistrationError(reason)
+    if values["attendance_mode"] == "online" and not event.hybrid:
+        values["attendance_mode"] = "in_person"
+    chosen = _resolve_sessions(session, event, checked.sessions)
+    overlaps = overlapping_pairs(chosen) if len(chosen) > 1 else []
+    if overlaps and not allow_overlap:
+        raise SessionOverlapError(*overlaps[0])
+
+    now = utcnow()
+    token = _new_token()
+    new_id = session.execute(
+        _insert_registration(session.get_bind().dialect.name),
+        {
+            **values,
+            "event_id": event.id,
+            "token": token,
+            "status": "confirmed",
+            "waitlist_seq": None,
+            "confirmed_at": now,
+            "consent_version": current_app.config.get("PRIVACY_NOTICE_VERSION"),
+            "consented_at": now,
+            "search_text": search_text(values["full_name"], values["email"]),
+            "source": source,
+            "created_at": now,
+            "updated_at": now,
+        },
+    ).scalar()
+    if new_id is None:
+        # The unique (event, email) index said: already registered
+        existing = find_registration(session, event, values["email"])
+        if existing is None:  # pragma: no cover - the conflicting row cannot vanish here
+            raise RegistrationError(_("Something changed while you registered. Please try again."))
+        if notify:
+            notifications.notify(session, existing, "already")
+        return RegistrationResult(existing, created=False)
+    status = "confirmed"
+    if not (_take_event_seat(session, event) or _take_event_seat_locked(session, event)):
+        status = "waitlisted"
+        session.execute(
+            _WAITLIST_REGISTRATION,
+            {"registration_id": new_id, "seq": next_counter(session, f"waitlist:event:{event.id}")},
+        )
+    for item in chosen:
+        signup_status, seq = _placement_for(session, status, item)
+        session.execute(
+            insert(SessionRegistration).values(
+                registration_id=new_id,
+                session_id=item.id,
+                status=signup_status,
+                waitlist_seq=seq,
+                created_at=now,
+            )
+        )
+    session.expire(event, ["confirmed_count"])
+    for item in chosen:
+        session.expire(item, ["confirmed_count"])
+    result = RegistrationResult(None, created=True, _session=session, _id=new_id, token=token)
+    if by is not None or source != "online":
+        audit.record(
+            session,
+            "registration.create",
+            user=by,
+            event=event,
+            target=f"registration:{new_id}",
+            details={"status": status, "source": source},
+        )
+    if overlaps:
+        audit.record(
+            session,
+            "registration.overlap_override",
+            user=by,
+            event=event,
+            target=f"registration:{new_id}",
+            details={"sessions": [[first.key, second.key] for first, second in overlaps]},
+        )
+    if notify:
+        notifications.notify_new(session, new_id, status)
+    return result
+
+
+@lru_cache(maxsize=4)
+def _insert_registration(dialect: str):
+    """``INSERT INTO registration ... ON CONFLICT (event_id, email_normalized) DO NOTHING
+    RETURNING id``, built once (Core, parameters bound at execution)."""
+    table = Registration.__table__
+    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert_(table)
+        .on_conflict_do_nothing(index_elements=["event_id", "email_normalized"])
+        .returning(table.c.id)
+    )
+
+
+_WAITLIST_REGISTRATION = (
+    update(Registration.__table__)
+    .where(Registration.__table__.c.id == bindparam("registration_id"))
+    .values(status="waitlisted", confirmed_at=None, waitlist_seq=bindparam("seq"))
+)

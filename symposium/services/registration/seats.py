@@ -1,0 +1,137 @@
+"""Seats and counters: the event lock, the conditional seat UPDATEs, waiting-list numbers and
+where a session choice is placed (seat, waiting list or pending)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session as OrmSession
+
+from ...models import Counter, Event, Registration, Session, SessionRegistration
+from .checks import SIGNUP_CONFIRMED, SIGNUP_PENDING, SIGNUP_WAITLISTED, RegistrationError
+
+
+def signup_sessions(session: OrmSession, event: Event) -> list[Session]:
+    """The sessions of ``event`` that need a sign-up (they have a capacity)."""
+    return list(
+        session.scalars(
+            select(Session)
+            .where(Session.event_id == event.id, Session.capacity.is_not(None))
+            .order_by(Session.starts_at, Session.position, Session.id)
+        )
+    )
+
+
+def _resolve_sessions(session: OrmSession, event: Event, keys: Iterable[str]) -> list[Session]:
+    wanted = []
+    for key in keys:
+        key = (key or "").strip()
+        if key and key not in wanted:
+            wanted.append(key)
+    if not wanted:
+        return []
+    found = {s.key: s for s in signup_sessions(session, event)}
+    unknown = [k for k in wanted if k not in found]
+    if unknown:
+        raise RegistrationError(_("Unknown session: %(key)s", key=unknown[0][:80]), "sessions")
+    return [found[k] for k in wanted]
+
+
+def lock_event(session: OrmSession, event: Event) -> None:
+    """Serialise changes to this event's registrations (row lock; SQLite: already serialised
+    by BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name != "sqlite":
+        # FOR NO KEY UPDATE: the same lock as the counter UPDATE takes; it does not conflict
+        # with the KEY SHARE locks that inserting registrations (foreign key) take on the row
+        session.execute(
+            select(Event.id).where(Event.id == event.id).with_for_update(key_share=True)
+        )
+
+
+def _take_event_seat_locked(session: OrmSession, event: Event) -> bool:
+    """Second chance when the event looked full: under the event lock, a cancellation that
+    was committing meanwhile is visible (PostgreSQL READ COMMITTED skips, without waiting,
+    a row whose visible version fails the WHERE)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return False
+    lock_event(session, event)
+    return _take_event_seat(session, event)
+
+
+def _seat_statements(table):
+    """Take / free one seat of an event or session row: conditional UPDATEs of the counter
+    column, built once. ``updated_at`` is set to itself so that the column's ``onupdate`` does
+    not fire: a seat taken is not a change to the event (the programme PDF cache keys on it)."""
+    c = table.c
+    keep = {"updated_at": c.updated_at} if "updated_at" in c else {}
+    take = (
+        update(table)
+        .where(c.id == bindparam("row_id"))
+        .where(c.capacity.is_(None) | (c.confirmed_count < c.capacity))
+        .values(confirmed_count=c.confirmed_count + 1, **keep)
+    )
+    free = (
+        update(table)
+        .where(c.id == bindparam("row_id"), c.confirmed_count > 0)
+        .values(confirmed_count=c.confirmed_count - 1, **keep)
+    )
+    return take, free
+
+
+_TAKE_EVENT_SEAT, _FREE_EVENT_SEAT = _seat_statements(Event.__table__)
+_TAKE_SESSION_SEAT, _FREE_SESSION_SEAT = _seat_statements(Session.__table__)
+
+
+def _take_event_seat(session: OrmSession, event: Event) -> bool:
+    return session.execute(_TAKE_EVENT_SEAT, {"row_id": event.id}).rowcount == 1
+
+
+def _free_event_seat(session: OrmSession, event: Event) -> None:
+    session.execute(_FREE_EVENT_SEAT, {"row_id": event.id})
+
+
+def _take_session_seat(session: OrmSession, item: Session) -> bool:
+    return session.execute(_TAKE_SESSION_SEAT, {"row_id": item.id}).rowcount == 1
+
+
+def _free_session_seat(session: OrmSession, item_id: int) -> None:
+    session.execute(_FREE_SESSION_SEAT, {"row_id": item_id})
+
+
+def next_counter(session: OrmSession, name: str) -> int:
+    """Increment the named counter and return its new value (call under the event lock)."""
+    value = session.scalar(
+        update(Counter)
+        .where(Counter.name == name)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+        .execution_options(synchronize_session=False)
+    )
+    if value is None:
+        with session.begin_nested():
+            session.add(Counter(name=name, value=1, data={}))
+        value = 1
+    return value
+
+
+def _add_signup(session: OrmSession, registration: Registration, item: Session):
+    status, seq = _placement(session, registration, item)
+    signup = SessionRegistration(session_id=item.id, status=status, waitlist_seq=seq)
+    signup.session = item
+    registration.session_signups.append(signup)
+    return signup
+
+
+def _placement(session: OrmSession, registration: Registration, item: Session):
+    """A session seat, a place on the session's waiting list, or held (pending)."""
+    return _placement_for(session, registration.status, item)
+
+
+def _placement_for(session: OrmSession, status: str, item: Session):
+    if status != "confirmed":
+        return SIGNUP_PENDING, None
+    if _take_session_seat(session, item):
+        return SIGNUP_CONFIRMED, None
+    return SIGNUP_WAITLISTED, next_counter(session, f"waitlist:session:{item.id}")
