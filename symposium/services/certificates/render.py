@@ -188,6 +188,7 @@ def render_certificate(certificate: Certificate) -> bytes:
         title=document_title(certificate),
         created=certificate.issued_at,
         qr=verify_url(certificate),
+        archival=True,
     )
 
 
@@ -220,6 +221,7 @@ def prepare_batch(certificates: list[Certificate]) -> pdf.Layered:
         "titles": [document_title(c) for c in certificates],
         "created": [c.issued_at for c in certificates],
         "qr": [verify_url(c) for c in certificates],
+        "archival": True,
     }
     whole = pdf.prepare_many(TEMPLATE, contexts, **common)
     index: dict[str, int] = {}
