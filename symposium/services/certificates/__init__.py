@@ -33,6 +33,7 @@ from .base import (  # noqa: F401
     CertificateError,
     CertificateSettings,
     NotEligible,
+    TooEarly,
     certificates_for_person,
     current_for_person,
     current_for_registration,
@@ -69,6 +70,7 @@ from .issue import (  # noqa: F401
     _holder_language,
     _lock_row,
     _person_names,
+    ensure_started,
     issue_for_person,
     issue_for_registration,
     new_code,
@@ -117,6 +119,8 @@ from .verify import (  # noqa: F401
 )
 
 __all__ = [
+    "TooEarly",
+    "ensure_started",
     "BATCH_SIZE",
     "BILINGUAL_LANGUAGES",
     "CertificateError",

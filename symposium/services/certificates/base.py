@@ -40,6 +40,10 @@ class NotEligible(CertificateError):
     pass
 
 
+class TooEarly(NotEligible):
+    """Issuing before the event starts (the message gives the start in the event's zone)."""
+
+
 # --------------------------------------------------------------------------- settings
 
 

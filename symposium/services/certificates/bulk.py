@@ -32,7 +32,7 @@ from .base import (
     eligible_registrations,
     event_certificates,
 )
-from .issue import _build
+from .issue import _build, ensure_started
 from .render import download_name, kind_label, pdf_bytes, prepare_batch, store_pdf
 from .verify import verify_url
 
@@ -91,6 +91,8 @@ def generate_all(
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[int], None] | None = None,
     workers: int | None = None,
+    allow_early: bool = False,
+    audit_override: bool = True,
 ) -> GenerateResult:
     """Issue every pending certificate of the event and render all missing PDFs, in batches.
 
@@ -102,6 +104,8 @@ def generate_all(
     """
     result = GenerateResult()
     holders = pending_holders(session, event)
+    if holders:  # issuing new certificates: not before the event starts
+        ensure_started(session, event, user=user, allow_early=allow_early, record=audit_override)
     missing = [c for c in event_certificates(session, event) if not has_file(c)]
     result.total = len(holders) + len(missing)
     todo: list[Certificate] = list(missing)
@@ -149,15 +153,24 @@ def has_file(certificate: Certificate) -> bool:
     return Path(current_app.config["STORAGE_DIR"], certificate.pdf_path).is_file()
 
 
-def start_job(session: OrmSession, event: Event, kind: str, *, user=None) -> Job:
-    """A Job row for "certificates.generate" or "certificates.email" (enqueue after commit)."""
+def start_job(
+    session: OrmSession, event: Event, kind: str, *, user=None, allow_early: bool = False
+) -> Job:
+    """A Job row for "certificates.generate" or "certificates.email" (enqueue after commit).
+
+    Generation is refused before the event starts (:class:`TooEarly`) unless an
+    administrator confirmed ``allow_early`` (audited here, carried in the job's params)."""
+    params = {}
     if kind == "certificates.generate":
+        if pending_holders(session, event):
+            ensure_started(session, event, user=user, allow_early=allow_early, via="job")
+            params["allow_early"] = bool(allow_early)
         total = len(pending_holders(session, event)) + sum(
             1 for c in event_certificates(session, event) if not has_file(c)
         )
     else:
         total = len(_emailable(session, event))
-    job = Job(kind=kind, event_id=event.id, status="queued", total=total, done=0)
+    job = Job(kind=kind, event_id=event.id, status="queued", total=total, done=0, params=params)
     job.created_by_id = getattr(user, "id", None)
     session.add(job)
     session.flush()
@@ -196,7 +209,14 @@ def run_generate_job(job_id: int) -> None:
             job.done = (job.done or 0) + n
             session.commit()
 
-        result = generate_all(session, event, user=_job_user(session, job), on_batch=progress)
+        result = generate_all(
+            session,
+            event,
+            user=_job_user(session, job),
+            on_batch=progress,
+            allow_early=bool((job.params or {}).get("allow_early")),
+            audit_override=False,  # recorded when the job was started
+        )
         job.total = max(job.total, result.rendered)
         job.done = result.rendered
         return {"created": result.created, "rendered": result.rendered}

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
-from ...i18n import LANGUAGES
+from ...i18n import LANGUAGES, fmt_datetime
 from ...models import (
     Certificate,
     Event,
@@ -18,11 +18,13 @@ from ...models import (
 )
 from ...models.types import utcnow
 from .. import audit
+from ..event_time import event_starts_at, has_started
 from .base import (
     NUMBER_ALPHABET,
     SPEAKER_KINDS,
     CertificateError,
     NotEligible,
+    TooEarly,
     current_for_person,
     current_for_registration,
     get_settings,
@@ -32,6 +34,45 @@ from .base import (
 from .render import render_certificate, store_pdf
 
 # --------------------------------------------------------------------------- issuing
+
+
+def ensure_started(
+    session: OrmSession,
+    event: Event,
+    *,
+    user=None,
+    allow_early: bool = False,
+    via: str = "",
+    record: bool = True,
+) -> None:
+    """Refuse to issue certificates before the event starts (:mod:`..event_time`).
+
+    ``allow_early`` is an administrator's confirmed override (or the server's CLI, with no
+    user): it is recorded in the audit log (not again with ``record=False``). Organisers get :class:`TooEarly`, whose message
+    gives the start date and time in the event's timezone.
+    """
+    if has_started(event):
+        return
+    starts = event_starts_at(event)
+    if not allow_early:
+        raise TooEarly(
+            _("Certificates can be issued once the event has started (%(start)s, %(zone)s).")
+            % {"start": fmt_datetime(starts, event.timezone, fmt="long"), "zone": event.timezone}
+        )
+    if user is not None and getattr(user, "role", None) != "admin":
+        raise CertificateError(
+            _("Only an administrator can issue certificates before the event starts.")
+        )
+    if not record:
+        return
+    audit.record(
+        session,
+        "certificates.issue_before_start",
+        user=user,
+        event=event,
+        details={"starts_at": starts.isoformat(), "via": via or ("cli" if user is None else "web")},
+    )
+    session.flush()
 
 
 def new_code() -> str:
@@ -102,15 +143,22 @@ def _build(
 
 
 def issue_for_registration(
-    session: OrmSession, registration: Registration, *, user=None, render_pdf: bool = True
+    session: OrmSession,
+    registration: Registration,
+    *,
+    user=None,
+    render_pdf: bool = True,
+    allow_early: bool = False,
 ) -> Certificate:
-    """The registration's attendance certificate, issued now if it has none yet."""
+    """The registration's attendance certificate, issued now if it has none yet (not before
+    the event starts, unless an administrator's ``allow_early``)."""
     _lock_row(session, Registration, registration.id)
     if not registration_eligible(registration):
         raise NotEligible(_("This registration is not marked as attended."))
     existing = current_for_registration(session, registration)
     if existing is not None:
         return existing
+    ensure_started(session, registration.event, user=user, allow_early=allow_early)
     cert = _build(session, registration.event, registration=registration, user=user)
     if render_pdf:
         store_pdf(cert, render_certificate(cert))
@@ -118,15 +166,22 @@ def issue_for_registration(
 
 
 def issue_for_person(
-    session: OrmSession, person: Person, *, user=None, render_pdf: bool = True
+    session: OrmSession,
+    person: Person,
+    *,
+    user=None,
+    render_pdf: bool = True,
+    allow_early: bool = False,
 ) -> Certificate:
-    """The speaker's certificate, issued now if they have none yet."""
+    """The speaker's certificate, issued now if they have none yet (not before the event
+    starts, unless an administrator's ``allow_early``)."""
     _lock_row(session, Person, person.id)
     if not person_eligible(session, person):
         raise NotEligible(_("This speaker is not eligible for a certificate."))
     existing = current_for_person(session, person)
     if existing is not None:
         return existing
+    ensure_started(session, person.event, user=user, allow_early=allow_early)
     cert = _build(session, person.event, person=person, user=user)
     if render_pdf:
         store_pdf(cert, render_certificate(cert))
