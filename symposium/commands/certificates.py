@@ -49,11 +49,26 @@ def attendance_import_command(slug: str, file: Path):
     default=None,
     help="Worker processes (default: PDF_WORKERS, one per CPU, for 200+ certificates).",
 )
-def generate_command(slug: str, batch_size: int, workers: int | None):
-    """Issue and render every pending certificate of the event (progress bar)."""
+@click.option(
+    "--before-start",
+    is_flag=True,
+    help="Issue even though the event has not started (asks to confirm; audited).",
+)
+def generate_command(slug: str, batch_size: int, workers: int | None, before_start: bool):
+    """Issue and render every pending certificate of the event (progress bar).
+
+    Refused before the event starts, unless --before-start is given and confirmed."""
     from ..services import certificates as certs
 
     event = event_or_fail(slug)
+    allow_early = False
+    try:
+        certs.ensure_started(db.session, event)
+    except certs.TooEarly as exc:
+        if not before_start:
+            raise click.ClickException(exc.message + " (--before-start to override)")
+        click.confirm(f"{exc.message} Issue the certificates now anyway?", abort=True)
+        allow_early = True
     total = len(certs.pending_holders(db.session, event)) + sum(
         1 for c in certs.event_certificates(db.session, event) if not certs.has_file(c)
     )
@@ -67,7 +82,12 @@ def generate_command(slug: str, batch_size: int, workers: int | None):
             bar.update(n)
 
         result = certs.generate_all(
-            db.session, event, batch_size=max(1, batch_size), on_batch=progress, workers=workers
+            db.session,
+            event,
+            batch_size=max(1, batch_size),
+            on_batch=progress,
+            workers=workers,
+            allow_early=allow_early,
         )
     db.session.commit()
     click.echo(f"issued {result.created}, rendered {result.rendered}")

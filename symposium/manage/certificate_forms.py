@@ -80,6 +80,15 @@ class ActionForm(FlaskForm):
     """A button that only needs the CSRF token."""
 
 
+class GenerateForm(FlaskForm):
+    """Generate all certificates; before the event starts only an administrator may, by
+    ticking the confirmation (recorded in the audit log)."""
+
+    allow_early = BooleanField(
+        _l("I confirm: issue the certificates before the event starts (recorded in the audit log)")
+    )
+
+
 class BadgeFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter: it changes nothing

@@ -39,6 +39,7 @@ from .certificate_forms import (
     AttendanceImportForm,
     BadgeFilterForm,
     CertificateSettingsForm,
+    GenerateForm,
     RevokeForm,
     SignatoryForm,
 )
@@ -76,6 +77,8 @@ def _page(event: Event, *, status: int = 200, **forms):
             signatory_form=forms.get("signatory_form") or SignatoryForm(formdata=None),
             import_form=forms.get("import_form") or AttendanceImportForm(formdata=None),
             action_form=ActionForm(formdata=None),
+            generate_form=GenerateForm(formdata=None),
+            not_started_note=_not_started_note(event),
             revoke_form=RevokeForm(formdata=None),
             jobs=latest_jobs,
             kind_label=certs.kind_label,
@@ -154,10 +157,24 @@ def certificates_signatory_delete(slug: str, signatory_id: int):
     return redirect(url_for(".certificates", slug=slug))
 
 
-def _start(event: Event, kind: str, target: str):
+def _not_started_note(event: Event) -> str:
+    """Why generation is refused now (empty once the event has started)."""
+    try:
+        certs.ensure_started(db.session, event)
+    except certs.TooEarly as exc:
+        return exc.message
+    return ""
+
+
+def _start(event: Event, kind: str, target: str, *, allow_early: bool = False):
     if not ActionForm().validate_on_submit():
         abort(400)
-    job = certs.start_job(db.session, event, kind, user=current_user)
+    try:
+        job = certs.start_job(db.session, event, kind, user=current_user, allow_early=allow_early)
+    except certs.CertificateError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for(".certificates", slug=event.slug))
     job_id, slug = job.id, event.slug  # read before commit: no new transaction afterwards
     db.session.commit()
     # (reading expired attributes after the commit would open a write transaction on
@@ -169,10 +186,12 @@ def _start(event: Event, kind: str, target: str):
 @bp.post("/events/<slug>/certificates/generate")
 @roles_required("organiser")
 def certificates_generate(slug: str):
+    form = GenerateForm()
     return _start(
         managed_event(slug),
         "certificates.generate",
         "symposium.services.certificates:run_generate_job",
+        allow_early=bool(form.allow_early.data),
     )
 
 

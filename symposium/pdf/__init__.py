@@ -120,12 +120,14 @@ def render(
     title: str,
     created: datetime | None = None,
     qr: str | None = None,
+    archival: bool = False,
 ) -> bytes:
     """Render ``template_name`` (a full HTML document extending ``pdf/base.html``) to PDF.
 
     With ``qr`` the template must place an empty element with ``id="qr-0"``: the QR code of
     ``qr`` is drawn there as vector shapes, and the PDF is finished like a bulk one (same
-    metadata, resources trimmed, deterministic /ID).
+    metadata, resources trimmed, deterministic /ID). Every PDF is tagged PDF/UA-1; with
+    ``archival`` (and ``qr``) also PDF/A-2u.
     """
     html = render_html(template_name, context, lang=lang, title=title, created=created)
     base_url, roots, fonts_css = _environment()
@@ -138,6 +140,7 @@ def render(
         fonts_css=fonts_css,
         parts=(Part(lang=lang, title=title, created=created, qr=qr),),
         split=False,
+        archival=archival,
     )
     return engine.run_job(batch)[0]
 
@@ -152,6 +155,7 @@ def prepare_many(
     titles: Sequence[str] | None = None,
     created: Sequence[datetime | None] | None = None,
     qr: Sequence[str | None] | None = None,
+    archival: bool = False,
 ) -> Batch:
     """The :class:`Batch` for ``documents`` (needs the app context; rendering does not).
 
@@ -176,7 +180,14 @@ def prepare_many(
         Part(lang=lg, title=tt, created=cr, qr=code)
         for lg, tt, cr, code in zip(langs, titles, created, qr, strict=True)
     )
-    return Batch(html=html, base_url=base_url, roots=roots, fonts_css=fonts_css, parts=parts)
+    return Batch(
+        html=html,
+        base_url=base_url,
+        roots=roots,
+        fonts_css=fonts_css,
+        parts=parts,
+        archival=archival,
+    )
 
 
 def render_many(template_name: str, documents: Sequence[dict], **kwargs) -> list[bytes]:

@@ -38,7 +38,11 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from . import qr as qr_draw
+from . import structure
+from . import text as pdf_text
 from .fetch import RestrictedFetcher
+
+pdf_text.install()  # every line carries its typed text (ActualText): see .text
 
 # A constant date for documents that have no natural date of their own (reproducible bytes)
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -69,6 +73,7 @@ class Batch:
     fonts_css: str
     parts: tuple[Part, ...]
     split: bool = True  # True: part i starts at anchor "doc-<i>"; False: one part, all pages
+    archival: bool = False  # True: PDF/A-2u as well as PDF/UA-1 (stored certificates)
 
 
 def shared_fonts(fonts_css: str, url_fetcher: RestrictedFetcher) -> tuple[FontConfiguration, CSS]:
@@ -92,7 +97,15 @@ def render_plain(html: str, base_url: str, roots: Sequence[str], fonts_css: str)
         document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
             stylesheets=[font_css], font_config=font_config
         )
-        return document.write_pdf()
+        return document.write_pdf(**write_options())
+
+
+def write_options(archival: bool = False) -> dict:
+    """WeasyPrint's options: tagged PDF/UA-1 (structure tree, language, title). WeasyPrint
+    writes one variant at a time: PDF/A-2u (``archival``) is added by :mod:`.structure`
+    when the PDF is finished (identification and sRGB output intent)."""
+    del archival
+    return {"pdf_variant": "pdf/ua-1"}
 
 
 def layout(batch: Batch):
@@ -105,7 +118,7 @@ def layout(batch: Batch):
         )
         ranges = page_ranges(document.pages, len(batch.parts), batch.split)
         boxes = qr_boxes(document.pages, ranges, batch.parts)
-        return document.write_pdf(), ranges, boxes
+        return document.write_pdf(**write_options(batch.archival)), ranges, boxes
 
 
 def page_ranges(pages, count: int, split: bool) -> list[tuple[int, int]]:
@@ -148,7 +161,7 @@ def qr_boxes(pages, ranges, parts: Sequence[Part]) -> list[list[tuple[int, tuple
 def run(batch: Batch) -> list[bytes]:
     """Render ``batch``: one standalone PDF per part, in order."""
     data, ranges, boxes = layout(batch)
-    return finish(data, ranges, batch.parts, boxes)
+    return finish(data, ranges, batch.parts, boxes, archival=batch.archival)
 
 
 def run_job(job: Batch | Layered) -> list[bytes]:
@@ -292,7 +305,7 @@ def _run_layered(job: Layered) -> list[bytes]:
                 raise LayerMismatch(f"names box of document {index} misplaced")
             heights.append(round(height, 4))
         boxes = qr_boxes(document.pages, ranges, names.parts)
-        names_pdf = document.write_pdf()
+        names_pdf = document.write_pdf(**write_options(names.archival))
         # 3. one background per variant and names height
         wanted = sorted(
             {(variant, height) for variant, height in zip(job.variant_of, heights, strict=True)}
@@ -304,10 +317,12 @@ def _run_layered(job: Layered) -> list[bytes]:
             want = geometry[variant]
             if not (_close(offset, want[0]) and _close(got, height) and _close(x1, want[1])):
                 raise LayerMismatch("background names box differs")
-        background_pdf = backgrounds.write_pdf()
+        background_pdf = backgrounds.write_pdf(**write_options(names.archival))
     where = {key: index for index, key in enumerate(wanted)}
     underlays = [where[(v, h)] for v, h in zip(job.variant_of, heights, strict=True)]
-    return finish(names_pdf, ranges, names.parts, boxes, background_pdf, underlays)
+    return finish(
+        names_pdf, ranges, names.parts, boxes, background_pdf, underlays, archival=names.archival
+    )
 
 
 def finish(
@@ -317,11 +332,14 @@ def finish(
     boxes,
     background: bytes | None = None,
     underlays: Sequence[int] = (),
+    *,
+    archival: bool = False,
 ) -> list[bytes]:
     """Split WeasyPrint's PDF into standalone PDFs with their own metadata and QR codes.
 
     With ``background``, part i's (single) page gets page ``underlays[i]`` of that PDF drawn
-    underneath it as a Form XObject.
+    underneath it as a Form XObject. Each part keeps its share of the structure tree
+    (:mod:`.structure`), the background's elements merged in reading order.
     """
     import pikepdf
 
@@ -330,19 +348,30 @@ def finish(
         # WeasyPrint gives all pages one shared /Resources (every image, pattern and
         # graphics state of the batch): keep only what each page's content uses.
         source.remove_unreferenced_resources()
-        forms = []
+        structure.unique_subset_names(source)
+        tree = structure.Source(source)
+        forms, under_tree = [], None
         if under is not None:
             under.remove_unreferenced_resources()
+            structure.unique_subset_names(under)
+            under_tree = structure.Source(under, strip_pages=True)
             forms = [page.as_form_xobject() for page in under.pages]
         for index, ((start, end), part, qrs) in enumerate(zip(ranges, parts, boxes, strict=True)):
             with pikepdf.new() as target:
                 for number in range(start, end):
                     target.pages.append(source.pages[number])
+                builder = structure.Builder(target, tree)
+                for offset, number in enumerate(range(start, end)):
+                    builder.add_page(target.pages[offset], number)
                 if forms:
-                    _underlay(target, target.pages[0], forms[underlays[index]])
+                    form = _underlay(target, target.pages[0], forms[underlays[index]])
+                    if under_tree is not None:
+                        builder.merge_form(target.pages[0], form, under_tree, underlays[index])
                 for offset, box in qrs:
                     _draw_qr(target, target.pages[offset], part.qr, box)
+                builder.finish()
                 _set_metadata(target, part)
+                structure.identify(target, part, archival=archival)
                 buffer = BytesIO()
                 target.save(
                     buffer,
@@ -360,7 +389,7 @@ def _open_optional(data: bytes | None):
     return pikepdf.open(BytesIO(data)) if data else contextlib.nullcontext()
 
 
-def _underlay(pdf, page, form) -> None:
+def _underlay(pdf, page, form):
     """Draw Form XObject ``form`` (same page size) underneath ``page``'s content.
 
     (pikepdf's add_underlay names the XObject randomly; a fixed name keeps bytes stable.)
@@ -377,8 +406,9 @@ def _underlay(pdf, page, form) -> None:
     while name in xobjects:
         number += 1
         name = f"/Background{number}"
-    xobjects[name] = pdf.copy_foreign(form)
+    copied = xobjects[name] = pdf.copy_foreign(form)
     page.contents_add(pikepdf.Stream(pdf, f"q {name} Do Q\n".encode()), prepend=True)
+    return copied
 
 
 def _draw_qr(pdf, page, payload: str, box) -> None:
@@ -387,7 +417,9 @@ def _draw_qr(pdf, page, payload: str, box) -> None:
     top = float(page.mediabox[3])
     # WeasyPrint's content leaves a y-flipped matrix in place: isolate it with q ... Q
     page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
-    page.contents_add(pikepdf.Stream(pdf, b"Q\n" + qr_draw.content_stream(payload, box, top)))
+    # the code repeats the verification link printed next to it: an artifact for readers
+    drawing = b"/Artifact BMC\n" + qr_draw.content_stream(payload, box, top) + b"EMC\n"
+    page.contents_add(pikepdf.Stream(pdf, b"Q\n" + drawing))
     page.contents_coalesce()
 
 

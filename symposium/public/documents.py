@@ -32,8 +32,9 @@ def verify(code: str):
     """Anyone can check a certificate: holder, event, date, kind and status."""
     g.noindex = True
     certificate = certs.find_by_code(db.session, code)
-    if certificate is None:
-        abort(404)
+    if certificate is None:  # unknown or mistyped: say so, in the page's language
+        shown = code if len(code) <= 64 else code[:64] + "…"
+        return render_template("public/verify_unknown.html", code=shown, noindex=True), 404
     newer = certs.successor(db.session, certificate) if certificate.superseded else None
     return render_template(
         "public/verify.html",

@@ -1,5 +1,12 @@
 """Name badges: 8 per A4 sheet (2 × 4, 90 × 60 mm, crop marks), the name in large type and
-the check-in QR code that the door scanner reads."""
+the check-in QR code that the door scanner reads.
+
+Layout (``templates/pdf/badges.html``, ``static/css/pdf-badges.css``): the code has its own
+area with a quiet zone; names and organisations live in a column of fixed width beside it.
+A name is set at the largest of :data:`NAME_SIZES` at which it fits one line of that column
+(:func:`symposium.pdf.fit.fitting_size`), else at the smallest size on up to two lines, then
+ellipsised; each field is isolated in its own direction. Nothing can overlap the code.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from .. import pdf
 from ..i18n import language, text_direction
 from ..models import Event, Registration, SessionRegistration
 from ..models import Session as AgendaSession
+from ..pdf.fit import fitting_size
 from .certificates import name_direction, qr_data_uri
 from .search import like_pattern
 
@@ -20,6 +28,9 @@ PER_SHEET = 8
 MAX_BADGES = 2000
 TEMPLATE = "pdf/badges.html"
 STATUSES = ("confirmed", "waitlisted", "cancelled")
+TEXT_WIDTH_MM = 52  # the text column (css/pdf-badges.css .badge-text)
+NAME_SIZES = (20.0, 17.0, 15.0, 13.0)  # points, largest first
+ORG_SIZES = (9.0, 8.0)
 
 
 @dataclass(frozen=True)
@@ -69,26 +80,46 @@ def checkin_payload(registration: Registration) -> str:
     return checkin_code(registration)
 
 
-def render_badges(event: Event, registrations: list, lang: str) -> bytes:
+def badge_context(registration: Registration, qr_alt: str) -> dict:
+    """What one badge shows (sizes chosen to fit its column)."""
+    name = registration.full_name
+    organisation = registration.organisation or ""
+    return {
+        "name": name,
+        "name_dir": name_direction(name),
+        "name_size": f"{fitting_size(name, TEXT_WIDTH_MM, NAME_SIZES):g}",
+        "organisation": organisation,
+        "org_dir": name_direction(organisation),
+        "org_size": f"{fitting_size(organisation, TEXT_WIDTH_MM, ORG_SIZES, bold=False):g}",
+        "qr": qr_data_uri(checkin_payload(registration)),
+        "qr_alt": qr_alt,
+    }
+
+
+def _document(event: Event, registrations: list, lang: str) -> tuple[dict, str]:
+    event_title = event.t("title", lang)
     with language(lang):
-        title = _("Badges — %(event)s") % {"event": event.t("title", lang)}
+        title = _("Badges — %(event)s") % {"event": event_title}
         role = _("Participant")
-    badges = [
-        {
-            "name": r.full_name,
-            "name_dir": name_direction(r.full_name),
-            "organisation": r.organisation or "",
-            "org_dir": name_direction(r.organisation or ""),
-            "qr": qr_data_uri(checkin_payload(r)),
-            "long": len(r.full_name) > 28,
-        }
-        for r in registrations
-    ]
+        qr_alt = _("Check-in code")
+    badges = [badge_context(r, qr_alt) for r in registrations]
     sheets = [badges[i : i + PER_SHEET] for i in range(0, len(badges), PER_SHEET)]
     context = {
         "sheets": sheets,
-        "event_title": event.t("title", lang),
+        "event_title": event_title,
+        "event_dir": name_direction(event_title),
         "role": role,
         "text_dir": text_direction(lang),
     }
+    return context, title
+
+
+def badges_html(event: Event, registrations: list, lang: str) -> str:
+    """The HTML the badges PDF is rendered from (tests check its layout)."""
+    context, title = _document(event, registrations, lang)
+    return pdf.render_html(TEMPLATE, context, lang=lang, title=title, created=event.updated_at)
+
+
+def render_badges(event: Event, registrations: list, lang: str) -> bytes:
+    context, title = _document(event, registrations, lang)
     return pdf.render(TEMPLATE, context, lang=lang, title=title, created=event.updated_at)
