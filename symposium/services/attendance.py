@@ -106,14 +106,17 @@ def import_attendance(
     session: OrmSession, event: Event, data: bytes | str, *, user=None
 ) -> AttendanceImportResult:
     """Mark the registrations listed in ``data`` as attended; return what happened."""
-    from ..i18n import fmt_datetime
+    from ..i18n import fmt_date, fmt_time, utc_to_local
     from .event_time import event_starts_at, has_started
 
     if not has_started(event):
+        start = event_starts_at(event)
         raise AttendanceImportError(
             _(
-                "Attendance cannot be recorded before the event starts, on %(start)s (event time).",
-                start=fmt_datetime(event_starts_at(event), event.timezone, fmt="full"),
+                "Attendance cannot be recorded before the event starts: %(date)s at %(time)s "
+                "(event time).",
+                date=fmt_date(utc_to_local(start, event.timezone).date(), fmt="full"),
+                time=fmt_time(start, event.timezone),
             )
         )
     emails = read_emails(data)

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
-from ..i18n import fmt_datetime, fmt_time
+from ..i18n import fmt_date, fmt_time, utc_to_local
 from ..models import Event, Registration, Session, SessionRegistration, User
 from ..models.types import utcnow
 from . import audit
@@ -71,9 +71,11 @@ def _registration_from(session: OrmSession, payload: str | None) -> Registration
 
 def not_started_message(event: Event) -> str:
     """Why check-in is refused before the event starts, with the start in the event's time."""
+    start = event_starts_at(event)
     return _(
-        "Check-in opens when the event starts, on %(start)s (event time).",
-        start=fmt_datetime(event_starts_at(event), event.timezone, fmt="full"),
+        "Check-in opens when the event starts: %(date)s at %(time)s (event time).",
+        date=fmt_date(utc_to_local(start, event.timezone).date(), fmt="full"),
+        time=fmt_time(start, event.timezone),
     )
 
 
