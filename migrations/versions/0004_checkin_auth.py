@@ -84,9 +84,15 @@ def upgrade():
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.add_column(sa.Column("search_key", sa.Text(), server_default="", nullable=False))
     _fill_search_keys()
+    with op.batch_alter_table("registration", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_registration_event_search", ["event_id", "search_text", "full_name"], unique=False
+        )
 
 
 def downgrade():
+    with op.batch_alter_table("registration", schema=None) as batch_op:
+        batch_op.drop_index("ix_registration_event_search")
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.drop_column("search_key")
     with op.batch_alter_table("user_session", schema=None) as batch_op:

@@ -21,7 +21,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import and_, false, true
+from sqlalchemy import Boolean, String, and_, false, literal, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 _ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _TATWEEL = "\u0640"
@@ -131,6 +133,27 @@ def like_pattern(query: str) -> str:
     return "%" + "%".join(_escape_like(w) for w in query_words(query)) + "%"
 
 
+class contains_text(FunctionElement):
+    """``haystack`` contains ``needle`` literally: ``instr()`` on SQLite, ``strpos()`` on
+    PostgreSQL -- cheaper than ``LIKE '%…%'`` (no pattern, no wildcards to escape)."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "contains_text"
+
+
+@compiles(contains_text)
+def _contains_default(element, compiler, **kw):
+    haystack, needle = list(element.clauses)
+    return f"(instr({compiler.process(haystack, **kw)}, {compiler.process(needle, **kw)}) > 0)"
+
+
+@compiles(contains_text, "postgresql")
+def _contains_postgresql(element, compiler, **kw):
+    haystack, needle = list(element.clauses)
+    return f"(strpos({compiler.process(haystack, **kw)}, {compiler.process(needle, **kw)}) > 0)"
+
+
 def matches(column, query: str | None):
     """An SQL condition: every word of ``query`` is in the folded key ``column`` (any order).
 
@@ -138,8 +161,7 @@ def matches(column, query: str | None):
     words = query_words(query)
     if not words:
         return false()
-    conditions = [column.like(f"%{_escape_like(w)}%", escape="\\") for w in words]
-    return and_(true(), *conditions)
+    return and_(true(), *(contains_text(column, literal(w, String)) for w in words))
 
 
 def person_key(person) -> str:

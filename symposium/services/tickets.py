@@ -14,6 +14,7 @@ rotated token (after "delete my data") makes them useless.
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 import segno
 from flask import current_app
@@ -26,7 +27,13 @@ _ID_SALT = "symposium.checkin-id.v2"  # current tickets: the signed registration
 
 
 def _signer(salt: str = _SALT) -> Signer:
-    return Signer(current_app.config["SECRET_KEY"], salt=salt)
+    return _cached_signer(current_app.config["SECRET_KEY"], salt)
+
+
+@lru_cache(maxsize=16)
+def _cached_signer(secret_key: str, salt: str) -> Signer:
+    # the key derivation runs once, not once per code (a search signs up to 50)
+    return Signer(secret_key, salt=salt)
 
 
 def checkin_code(registration: Registration) -> str:
