@@ -48,7 +48,12 @@ def _check_password_length(password: str) -> None:
 @click.option("--role", type=click.Choice(["admin", "organiser", "checkin"]), default="organiser")
 @click.option("--name", "display_name", default=None, help="Display name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@click.option("--event", "event_slugs", multiple=True, help="Assign an event (organisers).")
+@click.option(
+    "--event",
+    "event_slugs",
+    multiple=True,
+    help="Assign an event (repeatable): organisers manage it, check-in staff check in there.",
+)
 def create_user_command(email, role, display_name, password_stdin, event_slugs):
     """Create a user; the password is asked for, or read from standard input."""
     from .auth.services import AccountError, create_user
@@ -73,12 +78,19 @@ def create_user_command(email, role, display_name, password_stdin, event_slugs):
             event = db.session.scalar(db.select(Event).where(Event.slug == slug))
             if event is None:
                 raise AccountError(f"unknown event: {slug}")
-            user.events.append(event)
+            if event not in user.events:
+                user.events.append(event)
         db.session.commit()
     except AccountError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc))
     click.echo(f"created {role} {user.email}")
+    if role == "checkin":
+        for event in user.events:
+            if not event.is_published:
+                click.echo(f"note: {event.slug} is a draft: check-in opens there once published")
+        if not user.events:
+            click.echo("note: no --event given: this check-in account sees no event")
 
 
 def register_cli(app: Flask) -> None:

@@ -15,6 +15,40 @@ def _int(name: str, default: int | None) -> int | None:
     return int(value) if value not in (None, "") else default
 
 
+def _workers_flag(args: list[str]) -> int | None:
+    """The value of gunicorn's ``-w N`` / ``-wN`` / ``--workers N`` / ``--workers=N``."""
+    for i, arg in enumerate(args):
+        value = None
+        if arg in ("-w", "--workers") and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith("--workers="):
+            value = arg.split("=", 1)[1]
+        elif arg.startswith("-w") and arg[2:].isdigit():
+            value = arg[2:]
+        if value and value.isdigit():
+            return int(value)
+    return None
+
+
+def serving_processes(environ=os.environ, argv: list[str] | None = None) -> int:
+    """How many processes serve the app, as far as we can tell: ``SYMPOSIUM_PROCESSES`` (set it
+    when your process manager starts several), else ``WEB_CONCURRENCY`` (gunicorn's default
+    worker count), else gunicorn's ``--workers`` in ``GUNICORN_CMD_ARGS`` or on its command
+    line; else 1."""
+    import sys
+
+    for name in ("SYMPOSIUM_PROCESSES", "WEB_CONCURRENCY"):
+        value = (environ.get(name) or "").strip()
+        if value.isdigit():
+            return int(value)
+    found = _workers_flag((environ.get("GUNICORN_CMD_ARGS") or "").split())
+    if found is None:
+        argv = sys.argv if argv is None else argv
+        if argv and "gunicorn" in os.path.basename(argv[0]):
+            found = _workers_flag(argv[1:])
+    return found or 1
+
+
 def normalise_database_url(url: str) -> str:
     """Accept the usual ``postgresql://`` / ``postgres://`` forms and use psycopg 3."""
     if url.startswith("postgres://"):
@@ -68,6 +102,11 @@ class Config:
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Shared store (Redis) unreachable: every limit is counted in this process's memory instead
+    # (logged by Flask-Limiter), never a 500; the store is tried again with back-off.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Fail fast when Redis does not answer, instead of holding the request
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     REGISTRATION_RATE_LIMIT = os.environ.get("REGISTRATION_RATE_LIMIT", "30 per minute")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
 

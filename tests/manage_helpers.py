@@ -59,7 +59,7 @@ def build_world(app, slug: str = "ws-event") -> World:
         ids = (event.id, room.id, item.id, person.id, reg.id, job.id)
     admin = make_user(app, "admin@example.org", "admin", PASSWORD)
     organiser = make_organiser(app, "organiser@example.org", ids[0])
-    checkin = make_user(app, "checkin@example.org", "checkin", PASSWORD)
+    checkin = make_user(app, "checkin@example.org", "checkin", PASSWORD, events=[event])
     return World(slug, *ids, admin, organiser, checkin)
 
 

@@ -13,6 +13,14 @@ from tests.factories import make_event, make_session
 from tests.registration_helpers import data
 
 
+@pytest.fixture(autouse=True)
+def event_under_way(monkeypatch):
+    """The clock of services/event_time.py on the event's day: check-in is open."""
+    from symposium.services import event_time
+
+    monkeypatch.setattr(event_time, "utcnow", lambda: datetime(2027, 1, 24, 9, 30, tzinfo=UTC))
+
+
 @pytest.fixture
 def setup(app):
     with app.app_context():
@@ -36,7 +44,7 @@ def setup(app):
             db.session, reg.by_token(db.session, tokens[0])
         )  # Ibrahim cancels: Zoé is promoted, Omar waits
         db.session.commit()
-        staff = make_user(app, "door@example.org", "checkin")
+        staff = make_user(app, "door@example.org", "checkin", events=[event])
         make_user(app, "org@example.org", "organiser", events=[event])
         make_user(app, "other@example.org", "organiser")
         return {"event": event.slug, "tokens": tokens, "staff": staff}

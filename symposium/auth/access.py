@@ -13,12 +13,22 @@ from ..models import User
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    uid, _, nonce = user_id.partition(":")
-    if not uid.isdigit():
+    """The user of a session cookie (or remember cookie): ``id:nonce:key``.
+
+    Refused when the nonce changed (role or password change, deactivation) or when the
+    server-side session ``key`` was closed (signed out).
+    """
+    from .services import session_is_open
+
+    uid, nonce, key = (user_id.split(":") + ["", ""])[:3]
+    if not uid.isdigit() or len(uid) > 12:
         return None
     user = db.session.get(User, int(uid))
     if user is None or user.session_nonce != nonce or not user.active:
         return None
+    if not session_is_open(db.session, user, key):
+        return None
+    user.login_key = key
     return user
 
 

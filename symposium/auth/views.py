@@ -43,6 +43,7 @@ def login():
         if user is None:
             form.password.errors.append(_("Wrong email or password."))
             return render_template("auth/login.html", form=form), 400
+        services.start_session(db.session, user)
         login_user(user, remember=form.remember.data)
         user.last_login_at = utcnow()
         db.session.commit()
@@ -53,6 +54,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        services.end_session(db.session, current_user._get_current_object())
+        db.session.commit()
     logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("public.index"))
@@ -70,9 +74,11 @@ def change_password():
             form.current.errors.append(str(exc))
             return render_template("auth/password.html", form=form), 400
         audit.record(db.session, "user.password", user=current_user, target=current_user.email)
-        db.session.commit()
         # this session carries the old nonce: sign it in again with the new one
-        login_user(current_user._get_current_object())
+        user = current_user._get_current_object()
+        services.start_session(db.session, user)
+        db.session.commit()
+        login_user(user)
         flash(_("Your password is changed. Other sessions are signed out."), "success")
         return redirect(url_for("manage.home"))
     status = 400 if request.method == "POST" else 200

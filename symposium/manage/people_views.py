@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..i18n import country_choices, current_language
 from ..models import Person
-from ..services import speakers
+from ..services import search, speakers
 from . import bp
 from .common import form_page, managed_event, owned, submit_form
 from .forms import ActionForm, InviteForm, PersonForm, fill_i18n, i18n_value
@@ -41,13 +41,16 @@ def _photo_bytes(form: PersonForm) -> bytes | None:
 @bp.get("/events/<slug>/people")
 def people(slug):
     event = managed_event(slug)
-    rows = db.session.scalars(
-        select(Person).where(Person.event_id == event.id).order_by(Person.position, Person.id)
-    ).all()
+    query = (request.args.get("q") or "").strip()[:200]
+    stmt = select(Person).where(Person.event_id == event.id)
+    if query:  # Arabic-aware, any word order (services/search.py)
+        stmt = stmt.where(search.matches(Person.search_key, query))
+    rows = db.session.scalars(stmt.order_by(Person.position, Person.id)).all()
     return render_template(
         "manage/people.html",
         event=event,
         people=rows,
+        query=query,
         invite_form=InviteForm(formdata=None, language=event.default_language),
         action_form=ActionForm(),
     )

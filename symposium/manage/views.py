@@ -24,8 +24,9 @@ def home():
     if current_user.role == "organiser":
         ids = [e.id for e in current_user.events]
         query = query.where(Event.id.in_(ids))
-    elif current_user.role == "checkin":
-        query = query.where(Event.status == "published")
+    elif current_user.role == "checkin":  # their assigned events, once published
+        ids = [e.id for e in current_user.events]
+        query = query.where(Event.status == "published", Event.id.in_(ids))
     events = db.session.scalars(query).all()
     return render_template("manage/home.html", events=events)
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy import event as sa_event
@@ -180,6 +181,8 @@ class Person(db.Model):
     bio: Mapped[dict] = mapped_column(JSON, default=dict)  # sanitised HTML per language
     photo_path: Mapped[str | None] = mapped_column(String(255))
     portal_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Folded names, organisation and email for the Arabic-aware search (services/search.py)
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default="")
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     position: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -66,6 +66,16 @@ class Registration(db.Model):
         return self.checked_in_at is not None
 
 
+# The check-in search scans this index (the folded keys of one event, and the order), not the
+# table (services/checkin.py: search_rows)
+Index(
+    "ix_registration_event_search",
+    Registration.event_id,
+    Registration.search_text,
+    Registration.full_name,
+)
+
+
 class SessionRegistration(db.Model):
     """A sign-up for a session that has its own capacity, with its own waiting list."""
 

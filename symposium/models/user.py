@@ -45,8 +45,14 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    # The server-side session this object was loaded for (set at sign-in and by the loader)
+    login_key = None  # str | None, not a column
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_nonce}"
+        """What the session and the remember cookie carry: the account, its nonce (a role or
+        password change renews it: every session ends) and the key of this one session (signing
+        out deletes it: a copied cookie stops working)."""
+        return f"{self.id}:{self.session_nonce}:{self.login_key or ''}"
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -62,4 +68,22 @@ class User(UserMixin, db.Model):
         return self.role == "organiser" and any(e.id == event.id for e in self.events)
 
     def can_check_in(self, event: Event) -> bool:
-        return self.role == "checkin" or self.can_manage(event)
+        """Organisers of the event and admins; check-in staff only for the published events
+        they are assigned to (``user create --role checkin --event SLUG``)."""
+        if self.role == "checkin":
+            return event.is_published and any(e.id == event.id for e in self.events)
+        return self.can_manage(event)
+
+
+class UserSession(db.Model):
+    """One signed-in session of a user: signing out deletes it, so a copied cookie stops working.
+
+    Only a SHA-256 of the random key is stored; the key itself lives in the signed cookie.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

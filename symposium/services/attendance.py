@@ -4,7 +4,8 @@ The file needs an ``email`` column (header matched case-insensitively; a UTF-8 B
 or tab separators are tolerated); other columns are ignored. Each listed confirmed
 registration is marked attended (``checked_in_at`` now unless already set,
 ``attendance_source="import"``). Unknown addresses and registrations that are waitlisted or
-cancelled are reported, not fatal.
+cancelled are reported, not fatal. Nothing is marked before the event starts
+(services/event_time.py): the whole file is refused, saying when the event starts.
 """
 
 from __future__ import annotations
@@ -105,6 +106,19 @@ def import_attendance(
     session: OrmSession, event: Event, data: bytes | str, *, user=None
 ) -> AttendanceImportResult:
     """Mark the registrations listed in ``data`` as attended; return what happened."""
+    from ..i18n import fmt_date, fmt_time, utc_to_local
+    from .event_time import event_starts_at, has_started
+
+    if not has_started(event):
+        start = event_starts_at(event)
+        raise AttendanceImportError(
+            _(
+                "Attendance cannot be recorded before the event starts: %(date)s at %(time)s "
+                "(event time).",
+                date=fmt_date(utc_to_local(start, event.timezone).date(), fmt="full"),
+                time=fmt_time(start, event.timezone),
+            )
+        )
     emails = read_emails(data)
     result = AttendanceImportResult(rows=len(emails))
     seen: dict[str, str] = {}

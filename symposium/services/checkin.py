@@ -1,7 +1,10 @@
 """Check-in at the door and in the session rooms, and the Arabic-aware attendee search.
 
-- ``check_in`` accepts the QR payload (a signed check-in code) or a registration token (the
-  buttons of the search results send the token). The mark is an atomic conditional UPDATE
+- ``check_in`` accepts the QR payload (the opaque signed check-in code, see services/tickets.py;
+  the buttons of the search results send it too), a legacy ticket code, or a personal link
+  shown by the attendee. Staff never see personal tokens: the search gives ``CheckinRow``s.
+- Before the event starts (services/event_time.py) check-in and attendance marking are
+  refused; an admin may override it, and the override is audited. The mark is an atomic conditional UPDATE
   (``checked_in_at IS NULL``): two scanners scanning the same ticket at once give one "ok" and
   one "already checked in".
 - Per-session attendance: for a session with a sign-up list (a capacity) the person must hold a
@@ -20,17 +23,19 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
-from ..i18n import fmt_time
+from ..i18n import fmt_date, fmt_time, utc_to_local
 from ..models import Event, Registration, Session, SessionRegistration, User
 from ..models.types import utcnow
+from . import audit
+from .event_time import event_starts_at, has_started
 from .registration import by_token
-from .search import fold, like_pattern
-from .tickets import parse_checkin_code
+from .search import matches, query_words
+from .tickets import checkin_code, checkin_registration_id, parse_checkin_code
 
 
 @dataclass
 class CheckinResult:
-    status: str  # ok / already / refused / unknown
+    status: str  # ok / already / refused / unknown / early (before the event starts)
     message: str
     registration: Registration | None = None
     at: datetime | None = None
@@ -41,17 +46,41 @@ class CheckinResult:
         return self.status == "ok"
 
 
-def _token_from(payload: str | None) -> str | None:
-    payload = (payload or "").strip()
+_DIGITS = str.maketrans(
+    {**{chr(0x0660 + i): str(i) for i in range(10)}, **{chr(0x06F0 + i): str(i) for i in range(10)}}
+)
+
+
+def _registration_from(session: OrmSession, payload: str | None) -> Registration | None:
+    """The registration named by a scanned or typed payload, else None."""
+    # a scanner or keyboard set to Arabic may type ٠-٩ / ۰-۹ for the code's digits
+    payload = (payload or "").strip().translate(_DIGITS)
     if not payload or len(payload) > 300:
         return None
-    token = parse_checkin_code(payload)
-    if token:
-        return token
-    # A personal link pasted or scanned from an email: take the token after /r/
-    if "/r/" in payload:
-        payload = payload.split("/r/", 1)[1].split("/", 1)[0].split("?", 1)[0]
-    return payload if 20 <= len(payload) <= 64 else None
+    registration_id = checkin_registration_id(payload)
+    if registration_id is not None:
+        return session.get(Registration, registration_id)
+    token = parse_checkin_code(payload)  # a ticket issued before the opaque check-in ids
+    if not token:
+        # A personal link pasted or scanned from an email: take the token after /r/
+        if "/r/" in payload:
+            payload = payload.split("/r/", 1)[1].split("/", 1)[0].split("?", 1)[0]
+        token = payload if 20 <= len(payload) <= 64 else None
+    return by_token(session, token) if token else None
+
+
+def not_started_message(event: Event) -> str:
+    """Why check-in is refused before the event starts, with the start in the event's time."""
+    start = event_starts_at(event)
+    return _(
+        "Check-in opens when the event starts: %(date)s at %(time)s (event time).",
+        date=fmt_date(utc_to_local(start, event.timezone).date(), fmt="full"),
+        time=fmt_time(start, event.timezone),
+    )
+
+
+def check_in_open(event: Event, now: datetime | None = None) -> bool:
+    return has_started(event, now)
 
 
 def _who(user: User | None) -> str:
@@ -65,12 +94,31 @@ def check_in(
     *,
     by: User | None,
     event_session: Session | None = None,
+    override: bool = False,
+    now: datetime | None = None,
 ) -> CheckinResult:
-    """Record that the person of ``payload_or_token`` is here (at the door or in a session)."""
-    token = _token_from(payload_or_token)
-    registration = by_token(session, token) if token else None
+    """Record that the person of ``payload_or_token`` is here (at the door or in a session).
+
+    Before the event starts the answer is "early", unless an admin (``by``) passes
+    ``override=True`` (recorded in the audit log as ``checkin.override``).
+    """
+    registration = _registration_from(session, payload_or_token)
     if registration is None or registration.event_id != event.id:
         return CheckinResult("unknown", _("Unknown ticket: no registration for this event."))
+    if not check_in_open(event, now):
+        if not (override and getattr(by, "role", None) == "admin"):
+            return CheckinResult("early", not_started_message(event), registration)
+        audit.record(
+            session,
+            "checkin.override",
+            user=by,
+            event=event,
+            target=f"registration:{registration.id}",
+            details={
+                "reason": "before_start",
+                "session": event_session.key if event_session is not None else None,
+            },
+        )
     if registration.status == "cancelled":
         return CheckinResult("refused", _("Refused: this registration is cancelled."), registration)
     if registration.status == "waitlisted":
@@ -190,20 +238,84 @@ def _session_check_in(
 
 
 def search(session: OrmSession, event: Event, query: str, limit: int = 50) -> list[Registration]:
-    """Registrations of ``event`` whose name or email matches ``query`` (Arabic-aware)."""
-    if not fold(query):
+    """Registrations of ``event`` whose name or email holds every word of ``query``, in any
+    order (Arabic-aware, services/search.py)."""
+    if not query_words(query):
         return []
     return list(
         session.scalars(
             select(Registration)
-            .where(
-                Registration.event_id == event.id,
-                Registration.search_text.ilike(like_pattern(query), escape="\\"),
-            )
+            .where(Registration.event_id == event.id, matches(Registration.search_text, query))
             .order_by(Registration.full_name, Registration.id)
             .limit(limit)
         )
     )
+
+
+@dataclass
+class CheckinRow:
+    """What check-in staff see of a registration: no email, no personal token."""
+
+    checkin_id: str  # the opaque signed check-in code (services/tickets.py)
+    full_name: str
+    organisation: str | None
+    status: str
+    checked_in_at: datetime | None
+
+    def as_json(self) -> dict:
+        return {
+            "checkin_id": self.checkin_id,
+            "full_name": self.full_name,
+            "organisation": self.organisation,
+            "status": self.status,
+            "checked_in_at": self.checked_in_at.isoformat() if self.checked_in_at else None,
+        }
+
+
+def row(registration: Registration) -> CheckinRow:
+    return CheckinRow(
+        checkin_id=checkin_code(registration),
+        full_name=registration.full_name,
+        organisation=registration.organisation,
+        status=registration.status,
+        checked_in_at=registration.checked_in_at,
+    )
+
+
+def search_rows(session: OrmSession, event: Event, query: str, limit: int = 50) -> list[CheckinRow]:
+    """The check-in screen's search: like ``search``, as rows without personal tokens (only
+    the shown columns are read)."""
+    if not query_words(query):
+        return []
+    # The matching ids come from the index (event_id, search_text, full_name) alone; only the
+    # rows shown are read from the table.
+    ids = (
+        select(Registration.id)
+        .where(Registration.event_id == event.id, matches(Registration.search_text, query))
+        .order_by(Registration.full_name, Registration.id)
+        .limit(limit)
+    )
+    found = session.execute(
+        select(
+            Registration.id,
+            Registration.full_name,
+            Registration.organisation,
+            Registration.status,
+            Registration.checked_in_at,
+        )
+        .where(Registration.id.in_(ids))
+        .order_by(Registration.full_name, Registration.id)
+    )
+    return [
+        CheckinRow(
+            checkin_id=checkin_code(r),
+            full_name=r.full_name,
+            organisation=r.organisation,
+            status=r.status,
+            checked_in_at=r.checked_in_at,
+        )
+        for r in found
+    ]
 
 
 def counts(session: OrmSession, event: Event) -> dict[str, int]:

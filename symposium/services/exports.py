@@ -241,12 +241,12 @@ def filtered_query(event: Event, filters: dict, *, sort: str = "newest"):
     from sqlalchemy import exists, select
 
     from ..models import SessionRegistration
-    from .search import like_pattern
+    from .search import matches
 
     query = select(Registration).where(Registration.event_id == event.id)
     q = (filters.get("q") or "").strip()
     if q:
-        query = query.where(Registration.search_text.ilike(like_pattern(q), escape="\\"))
+        query = query.where(matches(Registration.search_text, q))
     status = filters.get("status")
     if status in ("confirmed", "waitlisted", "cancelled"):
         query = query.where(Registration.status == status)
