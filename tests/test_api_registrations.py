@@ -145,6 +145,13 @@ def test_cancel_promote_and_checkin(app, client, auth_headers, world):
     assert client.post(f"{LIST}/{ids[0]}/cancel", headers=auth_headers).status_code == 200
     assert client.post(f"{LIST}/{ids[2]}/promote", headers=auth_headers).status_code == 409
 
+    # before the event starts, check-in is refused with the start time
+    early = client.post(f"{LIST}/{ids[1]}/checkin", headers=auth_headers)
+    assert early.status_code == 409 and early.mimetype == "application/problem+json"
+    # an organiser's override is not enough; the event starts
+    overridden = client.post(f"{LIST}/{ids[1]}/checkin?override=true", headers=auth_headers)
+    assert overridden.status_code == 409
+    _start_now(app)
     checked = client.post(f"{LIST}/{ids[1]}/checkin", headers=auth_headers)
     assert checked.status_code == 200 and checked.json["status"] == "ok"
     assert checked.json["registration"]["checked_in_at"]
@@ -155,6 +162,39 @@ def test_cancel_promote_and_checkin(app, client, auth_headers, world):
         "/api/v1/events/mine/checkin", json={"code": "not-a-ticket"}, headers=auth_headers
     )
     assert unknown.status_code == 404 and unknown.mimetype == "application/problem+json"
+
+
+def _start_now(app) -> None:
+    """Move the event's sessions so that it started an hour ago."""
+    from datetime import timedelta
+
+    from symposium.models import Session
+    from symposium.models.types import utcnow
+
+    with app.app_context():
+        for item in db.session.scalars(db.select(Session)):
+            shift = utcnow() - timedelta(hours=1) - item.starts_at
+            item.starts_at += shift
+            item.ends_at += shift
+        db.session.commit()
+
+
+def test_admin_override_checks_in_before_the_start_and_is_audited(app, client, world):
+    from symposium.models import AuditLog
+
+    admin = bearer(token_for(app, world.admin_id))
+    created = client.post(
+        LIST, json={"full_name": "Early Bird", "email": "e@example.org"}, headers=admin
+    )
+    rid = created.json["id"]
+    assert client.post(f"{LIST}/{rid}/checkin", headers=admin).status_code == 409
+    done = client.post(f"{LIST}/{rid}/checkin?override=true", headers=admin)
+    assert done.status_code == 200 and done.json["status"] == "ok"
+    with app.app_context():
+        assert (
+            db.session.scalar(db.select(AuditLog).where(AuditLog.action == "checkin.override"))
+            is not None
+        )
 
 
 def test_api_and_form_together_keep_capacity_and_fifo(app, world):

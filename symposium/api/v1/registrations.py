@@ -13,6 +13,7 @@ from ...extensions import db
 from ...models import Registration
 from ...services import checkin, exports
 from ...services.registration import RegistrationData, RegistrationError, cancel, promote, register
+from ...services.tickets import checkin_code
 from .auth import (
     BEARER,
     WRITE_DOC,
@@ -23,6 +24,7 @@ from .auth import (
 )
 from .idempotency import idempotent_write
 from .schemas import (
+    CheckinArgs,
     CheckinByCodeSchema,
     CheckinSchema,
     LanguageArgs,
@@ -176,7 +178,7 @@ def promote_registration(slug, registration_id):
 
 
 def _checked_in(event, result):
-    if result.status not in ("ok", "already"):
+    if result.status not in ("ok", "already"):  # early, refused (cancelled, waiting), unknown
         abort(409 if result.registration is not None else 404, message=result.message)
     if result.status == "ok":
         audit_write("checkin.create", event, f"registration:{result.registration.id}")
@@ -187,13 +189,20 @@ def _checked_in(event, result):
 @blp.doc(**WRITE_DOC)
 @token_required("write")
 @idempotent_write
+@blp.arguments(CheckinArgs, location="query", as_kwargs=True)
 @blp.response(200, CheckinSchema)
-@blp.alt_response(409, description="Cancelled or on the waiting list: refused.")
-def checkin_registration(slug, registration_id):
+@blp.alt_response(409, description="Before the start, cancelled or on the waiting list.")
+def checkin_registration(slug, registration_id, override=False):
     """Check someone in at the door; a second check-in answers ``already``."""
     event = managed_event_or_404(slug)
     registration = _registration_or_404(event, registration_id)
-    result = checkin.check_in(db.session, event, registration.token, by=current_token().user)
+    result = checkin.check_in(
+        db.session,
+        event,
+        checkin_code(registration),
+        by=current_token().user,
+        override=override,
+    )
     return _checked_in(event, result)
 
 
@@ -202,11 +211,14 @@ def checkin_registration(slug, registration_id):
 @token_required("write")
 @idempotent_write
 @blp.arguments(CheckinByCodeSchema)
+@blp.arguments(CheckinArgs, location="query", as_kwargs=True)
 @blp.response(200, CheckinSchema)
 @blp.alt_response(404, description="No registration of this event has this ticket.")
-@blp.alt_response(409, description="Cancelled or on the waiting list: refused.")
-def checkin_by_code(data, slug):
+@blp.alt_response(409, description="Before the start, cancelled or on the waiting list.")
+def checkin_by_code(data, slug, override=False):
     """Check someone in with the content of their ticket's QR code."""
     event = managed_event_or_404(slug)
-    result = checkin.check_in(db.session, event, data["code"], by=current_token().user)
+    result = checkin.check_in(
+        db.session, event, data["code"], by=current_token().user, override=override
+    )
     return _checked_in(event, result)

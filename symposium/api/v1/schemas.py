@@ -239,6 +239,15 @@ class RegistrationCreateSchema(InSchema):
     accessibility_needs = ma.fields.String(allow_none=True, validate=validate.Length(max=2000))
 
 
+class CheckinArgs(InSchema):
+    override = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Administrators only: check in before the event starts (audited)."
+        },
+    )
+
+
 class CheckinByCodeSchema(InSchema):
     code = ma.fields.String(
         required=True,
