@@ -177,16 +177,19 @@ def tz_label(tzname: str, lang: str | None = None) -> str:
         city = get_timezone_location(ZoneInfo(tzname), locale=_locale(lang), return_city=True)
     except Exception:  # noqa: BLE001 - an unknown zone: its last part, readable
         city = tzname.rsplit("/", 1)[-1].replace("_", " ")
-    label = _translate(lang, "%(city)s time", city=city)
+    with _catalog_of(lang):
+        label = gettext("%(city)s time", city=city)
     return _french_elision(label) if lang == "fr" else label
 
 
-def _translate(lang: str, msgid: str, **variables) -> str:
-    """``gettext`` in ``lang`` (the current language needs no switch of catalog)."""
+@contextmanager
+def _catalog_of(lang: str):
+    """Translate in ``lang`` (the current language needs no switch of catalog)."""
     if lang == current_language():
-        return gettext(msgid, **variables)
-    with force_locale(lang):
-        return gettext(msgid, **variables)
+        yield
+    else:
+        with force_locale(lang):
+            yield
 
 
 _FR_ELISIONS = (
@@ -230,8 +233,9 @@ def join_apposition(items: Iterable, lang: str | None = None) -> str:
 
     def joined(texts: list[str]) -> str:
         text = texts[0]
-        for part in texts[1:]:
-            text = _translate(lang, "%(first)s, %(second)s", first=text, second=part)
+        with _catalog_of(lang):
+            for part in texts[1:]:
+                text = gettext("%(first)s, %(second)s", first=text, second=part)
         return text
 
     return _text_or_markup(parts, joined)
