@@ -111,8 +111,8 @@ class EventForm(FlaskForm):
     digits = SelectField(
         _l("Digits in Arabic"),
         choices=[
-            ("latn", _l("Latin digits (0123456789)")),
-            ("arab", _l("Arabic-Indic digits (٠١٢٣٤٥٦٧٨٩)")),
+            SelectChoice("latn", _l("Latin digits (0123456789)")),
+            SelectChoice("arab", _l("Arabic-Indic digits (٠١٢٣٤٥٦٧٨٩)")),
         ],
         default="latn",
     )
