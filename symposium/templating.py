@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, before_render_template, g, request, url_for
+from flask import Flask, before_render_template, g, request, template_rendered, url_for
 from jinja2 import pass_context
 from markupsafe import Markup
 
@@ -52,11 +52,23 @@ def fmt_number(context, n, lang=None, numbering=None):
 
 
 def _event_digits(sender, template, context, **extra) -> None:
-    """Pages of one event format every number, date and time (also those formatted by Python
-    helpers the template calls) with that event's digits."""
+    """While a template of one event renders, every number, date and time (also those formatted
+    by Python helpers the template calls) takes that event's digits; restored afterwards."""
+    g.setdefault("numbering_stack", []).append(getattr(g, "numbering", None))
     event = context.get("event")
     if isinstance(event, Event):
         g.numbering = i18n.event_numbering(event)
+
+
+def _restore_digits(sender, template, context, **extra) -> None:
+    stack = g.get("numbering_stack")
+    if not stack:
+        return
+    previous = stack.pop()
+    if previous is None:
+        g.pop("numbering", None)
+    else:
+        g.numbering = previous
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -97,3 +109,4 @@ def register_template_helpers(app: Flask) -> None:
     # No «؟.» when a sentence ends with a title that ends in punctuation
     app.jinja_env.filters["tidy"] = i18n.tidy_punctuation
     before_render_template.connect(_event_digits, app)
+    template_rendered.connect(_restore_digits, app)
