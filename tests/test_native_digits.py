@@ -10,7 +10,7 @@ from symposium.extensions import db
 from symposium.i18n import fmt_date, fmt_number, fmt_time, local_to_utc
 from symposium.models import Event, Registration
 from symposium.services import notifications
-from tests.factories import make_event, make_room, make_session
+from tests.factories import add_speaker, make_event, make_person, make_room, make_session
 from tests.manage_helpers import build_world, login, make_registration
 from tests.pdf_helpers import pdf_text
 
@@ -29,9 +29,10 @@ def _seed(app, digits: str | None) -> None:
             settings={"digits": digits, "certificates": {"kind": "x"}} if digits else {},
         )
         room = make_room(s, event, "hall")
-        make_session(
+        panel = make_session(
             s, event, "panel", "2027-01-26T10:30", "2027-01-26T12:00", room=room, capacity=12
         )
+        add_speaker(s, panel, make_person(s, event, "huda"))
         make_registration(s, event, "ليلى الأحمد", "layla@example.org", preferred_language="ar")
         s.commit()
 
@@ -48,6 +49,9 @@ def test_arabic_indic_digits_on_request_in_pages(app, client):
     home = client.get("/ar/events/digits/").get_data(as_text=True)
     assert all(not LATIN_DIGIT.search(t) for t in TIME_TEXTS.findall(home))
     assert "٢٦" in home and "٢٠٢٧" in home
+    # dates formatted by Python helpers while the page renders (the speaker's sessions)
+    speaker = client.get("/ar/events/digits/speakers/huda").get_data(as_text=True)
+    assert "٢٦ يناير ٢٠٢٧ الساعة ١٠:٣٠" in speaker and "10:30" not in speaker
     # the other languages keep Latin digits
     english = client.get("/en/events/digits/agenda").get_data(as_text=True)
     assert "10:30" in english and not ARABIC_INDIC_DIGIT.search(english)
