@@ -98,7 +98,7 @@ CASES = [
     (
         {"email": "not-an-email"},
         "Please enter a valid email address.",
-        "Veuillez saisir une adresse électronique valide.",
+        "Veuillez saisir une adresse e-mail valide.",
     ),
     ({"email": "a@b"}, "Please enter a valid email address.", None),
     ({"email": "x" * 250 + "@example.org"}, "This email address is too long.", None),
@@ -132,7 +132,7 @@ CASES = [
         "Please accept the privacy notice to register.",
         "Veuillez accepter la notice de confidentialité pour vous inscrire.",
     ),
-    ({"sessions": ["nope"]}, "Unknown session: nope", "Séance inconnue : nope"),
+    ({"sessions": ["nope"]}, "Unknown session: nope", "Séance inconnue\u202f: nope"),
     ({"sessions": ["talk"]}, "Unknown session: talk", None),
 ]
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
-from ..i18n import local_to_utc, utc_to_local
+from ..i18n import event_numbering, local_to_utc, utc_to_local
 from ..services import event_admin
 from ..services.events import find_event
 from . import bp
@@ -38,6 +38,7 @@ def _form_data(form: EventForm) -> event_admin.EventData:
         online_url=form.online_url.data,
         registration_opens_at=utc(form.registration_opens_at.data),
         registration_closes_at=utc(form.registration_closes_at.data),
+        digits=form.digits.data or "latn",
         **{name: i18n_value(form, name) for name in I18N},
     )
 
@@ -52,6 +53,7 @@ def _fill(form: EventForm, event) -> None:
     form.capacity.data = event.capacity
     form.hybrid.data = event.hybrid
     form.online_url.data = event.online_url
+    form.digits.data = event_numbering(event)
     for name, attr in (
         ("registration_opens_at", event.registration_opens_at),
         ("registration_closes_at", event.registration_closes_at),

@@ -108,6 +108,14 @@ class EventForm(FlaskForm):
     registration_closes_at = DateTimeLocalField(
         _l("Registration deadline (local time)"), format=LOCAL_FORMATS, validators=[Optional()]
     )
+    digits = SelectField(
+        _l("Digits in Arabic"),
+        choices=[
+            SelectChoice("latn", _l("Latin digits (0123456789)")),
+            SelectChoice("arab", _l("Arabic-Indic digits (٠١٢٣٤٥٦٧٨٩)")),
+        ],
+        default="latn",
+    )
 
 
 add_i18n(EventForm, "title", _l("Title"), max_length=300)

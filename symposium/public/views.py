@@ -16,7 +16,15 @@ from flask import (
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..i18n import current_language, fmt_date, fmt_time, local_to_utc, localize, utc_to_local
+from ..i18n import (
+    current_language,
+    fmt_date,
+    fmt_time,
+    join_list,
+    local_to_utc,
+    localize,
+    utc_to_local,
+)
 from ..models import SESSION_KINDS
 from ..models.types import utcnow
 from ..services import agenda_view, ics
@@ -221,7 +229,7 @@ def _format_value(ev, field: str, value, rooms, people) -> str:
     if isinstance(value, dict):
         return localize(value, lang, ev.default_language)
     if isinstance(value, list):
-        return ", ".join(_format_value(ev, field, v, rooms, people) for v in value)
+        return join_list([_format_value(ev, field, v, rooms, people) for v in value], lang)
     if field == "kind" and value in SESSION_KINDS:
         return kind_labels()[value]
     if field == "room" and isinstance(value, str) and value in rooms:

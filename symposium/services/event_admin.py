@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
-from ..i18n import LANGUAGES, clean_i18n
+from ..i18n import LANGUAGES, NUMBERING_SYSTEMS, clean_i18n
 from ..models import Event
 from . import audit
 
@@ -43,6 +43,7 @@ class EventData:
     online_url: str | None = None
     registration_opens_at: datetime | None = None  # aware UTC
     registration_closes_at: datetime | None = None  # aware UTC
+    digits: str = "latn"  # numbering system of Arabic text: "latn" or "arab" (event.settings)
 
 
 def valid_timezone(name: str) -> bool:
@@ -98,6 +99,8 @@ def check_event(session: OrmSession, data: EventData, *, event: Event | None = N
         problems.append(_("Registration must close after it opens."))
     if data.hybrid and data.online_url and not data.online_url.startswith(("https://", "http://")):
         problems.append(_("The online link must start with https://."))
+    if data.digits not in NUMBERING_SYSTEMS:
+        problems.append(_("Unknown digits: %(digits)s", digits=data.digits))
     return problems
 
 
@@ -124,6 +127,7 @@ def save_event(
     event.online_url = (data.online_url or "").strip() or None
     event.registration_opens_at = data.registration_opens_at
     event.registration_closes_at = data.registration_closes_at
+    event.settings = {**(event.settings or {}), "digits": data.digits}  # a new dict: JSON change
     session.flush()
     if creating and by is not None and by.role == "organiser":
         by.events.append(event)

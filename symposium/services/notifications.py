@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..i18n import fmt_date, language, text_direction, tz_label
+from ..i18n import fmt_date, language, text_direction, tz_label, use_numbering
 from ..models import Registration, SessionRegistration
 from ..models.registration import RegistrationNotice
 from ..models.types import utcnow
@@ -43,7 +43,7 @@ def render(session: OrmSession, registration: Registration, what: str, *, signup
 
     kind = KINDS[what]
     event = registration.event
-    with language(registration.preferred_language) as lang:
+    with language(registration.preferred_language) as lang, use_numbering(event):
         context = {
             "kind": kind,
             "registration": registration,

@@ -25,6 +25,7 @@ from ..i18n import (
     localize,
     text_direction,
     tz_label,
+    use_numbering,
     utc_to_local,
 )
 from ..models import Event, Person, SessionPerson
@@ -180,7 +181,8 @@ def cache_path(event: Event, lang: str, variant: str) -> Path:
 
 
 def render_programme(session: OrmSession, event: Event, lang: str, variant: str) -> bytes:
-    context = programme_context(session, event, lang, variant)
+    with use_numbering(event):  # the event's digits (Arabic-Indic on request) in dates and times
+        context = programme_context(session, event, lang, variant)
     with language(lang):
         title = _("Programme — %(event)s") % {"event": event.t("title", lang)}
     return pdf.render(TEMPLATE, context, lang=lang, title=title, created=event.updated_at)
