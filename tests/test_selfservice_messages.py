@@ -67,3 +67,22 @@ def test_a_session_seat_given_to_its_waiting_list(app, client):
     assert "Votre place a été attribuée à la personne suivante" not in page
     with app.app_context():
         assert reg.by_token(db.session, second).session_signups[0].status == "confirmed"
+
+
+def test_cancel_page_promises_the_seat_only_when_someone_waits(app, client):
+    from symposium.extensions import db as _db
+    from symposium.models import Registration
+    from tests.factories import make_event
+    from tests.registration_helpers import post_registration
+
+    with app.app_context():
+        make_event(_db.session, "tiny", capacity=1)
+        _db.session.commit()
+    post_registration(client, slug="tiny", email="first@example.org")
+    with app.app_context():
+        token = _db.session.scalar(_db.select(Registration.token))
+    alone = client.get(f"/en/r/{token}/cancel").data.decode()
+    assert "given to the next person" not in alone and "cannot be undone" in alone
+    post_registration(client, slug="tiny", email="second@example.org")
+    waiting = client.get(f"/en/r/{token}/cancel").data.decode()
+    assert "given to the next person on the waiting list" in waiting

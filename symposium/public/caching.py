@@ -21,7 +21,6 @@ from flask_login import current_user
 from ..i18n import current_language
 from ..models.types import utcnow
 
-
 PRIVATE = ("private", None)
 
 

@@ -228,6 +228,7 @@ def _confirm_page(registration, action: str, status=200):
                 registration=registration,
                 event=registration.event,
                 action=action,
+                someone_waiting=reg.someone_waiting(db.session, registration),
                 form=ConfirmForm(),
                 noindex=True,
             ),

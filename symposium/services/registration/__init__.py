@@ -63,6 +63,7 @@ from .waitlists import (
     fill_free_session_seats,
     promote,
     session_waitlist_position,
+    someone_waiting,
     waitlist_position,
 )
 
@@ -105,6 +106,7 @@ __all__ = [
     "selfservice_actions",
     "selfservice_closed_reason",
     "session_waitlist_position",
+    "someone_waiting",
     "signup_sessions",
     "text_problem",
     "waitlist_position",

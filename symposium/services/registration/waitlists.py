@@ -22,6 +22,18 @@ from .seats import (
 )
 
 
+def someone_waiting(session: OrmSession, registration: Registration) -> bool:
+    """Whether cancelling ``registration`` would give its seat to someone on the waiting list."""
+    if registration.status != "confirmed":
+        return False
+    first = session.scalar(
+        select(Registration.id)
+        .where(Registration.event_id == registration.event_id, Registration.status == "waitlisted")
+        .limit(1)
+    )
+    return first is not None
+
+
 def waitlist_position(session: OrmSession, registration: Registration) -> int | None:
     """1 for the first person waiting, None when not on the waiting list."""
     if registration.status != "waitlisted" or registration.waitlist_seq is None:
