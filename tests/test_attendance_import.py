@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from tests.pdf_helpers import make_registration
 
 
 def _people(session):
-    event = make_event(session, "att")
+    event = make_event(session, "att", day=date(2026, 3, 2))  # held: certificates may issue
     make_registration(session, event, "Ana", "ana@example.org", attended=False)
     make_registration(session, event, "Bo", "bo@example.org", attended=True)
     make_registration(session, event, "Cy", "cy@example.org", attended=False, status="waitlisted")

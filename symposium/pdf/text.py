@@ -19,8 +19,9 @@ Order. Content-stream extractors (Poppler's pdftotext, which the issue measured)
 ActualText as VISUAL text and reorder each line with a simplified bidi: the page's primary
 direction is the majority of strong characters; on a right-to-left page, sections are read
 from the right, right-to-left sections reversed, left-to-right sections (letters, digits and
-separators) kept. :func:`visual` therefore writes the line so that this reordering gives
-the typed text back: segments in the page's reading order, right-to-left segments reversed
+separators) kept. Each page is read in its document's direction (:func:`plan_page` adds
+marks so that the extractor's majority count agrees), and :func:`visual` writes each line
+so that the extractor's reordering gives the typed text back: segments in the page's reading order, right-to-left segments reversed
 by code point (the extractor reverses them back, marks after their letters), with
 direction marks (RLM on right-to-left pages, LRM on left-to-right ones) where a neutral
 character would otherwise join the wrong section. The marks only push the page further
@@ -131,28 +132,65 @@ def _lines(box):
         yield from _lines(child)
 
 
+def _document_direction(page_box) -> str:
+    """The direction of the page's outermost element below ``<body>`` (a certificate's
+    section, the programme's root): the direction extractors must read the page in."""
+    box = page_box
+    while True:
+        children = [c for c in getattr(box, "children", ()) if getattr(c, "style", None)]
+        if not children:
+            return box.style["direction"] if getattr(box, "style", None) else "ltr"
+        first = getattr(children[0], "_box", children[0])
+        if getattr(first, "element_tag", None) in (None, "html", "body") or isinstance(
+            first, boxes.PageBox
+        ):
+            box = first
+            continue
+        return first.style["direction"]
+
+
+def _balance(text: str) -> int:
+    """Left-to-right minus right-to-left strong characters (the extractor's page count)."""
+    count = 0
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        count += kind == "L"
+        count -= kind in _R
+    return count
+
+
 def plan_page(page_box) -> dict[int, str]:
-    """id(text box) -> its ActualText, for every line of the page."""
-    lines = []
+    """id(text box) -> its ActualText, for every line of the page.
+
+    The page is read in its document's direction; marks added to its first line make the
+    extractor's majority count agree even when the page holds few strong characters of that
+    direction (a names layer that is mostly a Latin link on an Arabic certificate). Every
+    page, layer or not, leans its own way, so stacked layers agree too.
+    """
+    rtl_page = _document_direction(page_box) == "rtl"
+    plan: dict[int, str] = {}
+    first_box = None
     balance = 0
     for line in _lines(page_box):
         texts = _line_text_boxes(line)
         if not texts:
             continue
         text = "".join(box.text for box in texts)
-        for ch in text:
-            kind = unicodedata.bidirectional(ch)
-            balance += kind == "L"
-            balance -= kind in _R
-        lines.append(texts)
-    rtl_page = balance < 0
-    plan: dict[int, str] = {}
-    for texts in lines:
-        text = "".join(box.text for box in texts)
         # the first box that draws glyphs carries the line (an empty span extracts nothing)
-        first = next((box for box in texts if box.text.strip()), texts[0])
+        first = next((box for box in texts if box.text.strip()), None)
+        if first is None:
+            continue
+        actual = visual(text, rtl_page)
+        balance += _balance(actual)
         for box in texts:
-            plan[id(box)] = visual(text, rtl_page) if box is first else ""
+            plan[id(box)] = actual if box is first else ""
+        first_box = first_box or first
+    if first_box is not None:
+        margin = 4  # extractors' tables differ a little from Python's: lean clearly
+        if rtl_page and balance > -margin:
+            plan[id(first_box)] = RLM * (balance + margin) + plan[id(first_box)]
+        elif not rtl_page and balance < margin:
+            plan[id(first_box)] = LRM * (margin - balance) + plan[id(first_box)]
     return plan
 
 
