@@ -26,7 +26,9 @@ by code point (the extractor reverses them back, marks after their letters), wit
 direction marks (RLM on right-to-left pages, LRM on left-to-right ones) where a neutral
 character would otherwise join the wrong section. The marks only push the page further
 towards its own direction, so they never flip it. Tests strip them (they are invisible).
-The structure tree (PDF/UA) is WeasyPrint's.
+Readers of the structure tree (screen readers with PDF/UA) get the LOGICAL text: the
+structure element of each line's first text box carries ``/ActualText`` = the typed line
+(the others an empty one), which replaces the content's visual-order text for them.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from weasyprint.formatting_structure import boxes
 RLM, LRM = "\u200f", "\u200e"
 _L_LIKE = frozenset({"L", "EN", "AN", "ES", "ET", "CS"})  # extractors: "letters or numbers"
 _R = frozenset({"R", "AL"})
-_state = threading.local()
+_state = threading.local()  # .plan: this page's ActualText; .logical: the document's
 _installed = False
 
 
@@ -182,8 +184,11 @@ def plan_page(page_box) -> dict[int, str]:
             continue
         actual = visual(text, rtl_page)
         balance += _balance(actual)
+        logical = getattr(_state, "logical", None)
         for box in texts:
             plan[id(box)] = actual if box is first else ""
+            if logical is not None:
+                logical[id(box)] = unicodedata.normalize("NFC", text) if box is first else ""
         first_box = first_box or first
     if first_box is not None:
         margin = 4  # extractors' tables differ a little from Python's: lean clearly
@@ -194,16 +199,65 @@ def plan_page(page_box) -> dict[int, str]:
     return plan
 
 
+def _logical_actual_text(pdf, page_streams) -> None:
+    """Give each text box's structure element its line's logical text (see module doc)."""
+    logical = getattr(_state, "logical", None) or {}
+    by_page = []
+    for stream in page_streams:
+        tags = getattr(stream, "_tags", None) or {}
+        by_page.append(
+            {entry["mcid"]: logical[id(box)] for box, entry in tags.items() if id(box) in logical}
+        )
+    return by_page
+
+
+def _number(reference) -> int:
+    """The object number of a pydyf reference (``b"12 0 R"``)."""
+    if isinstance(reference, bytes):
+        reference = reference.decode()
+    return int(str(reference).split()[0])
+
+
+def _apply_logical(pdf, by_page) -> None:
+    reference = pdf.catalog.get("StructTreeRoot")
+    if reference is None:
+        return
+    objects = pdf.objects
+    root = objects[_number(reference)]
+    nums = objects[_number(root["ParentTree"])]["Nums"]
+    for i in range(0, len(nums) - 1, 2):
+        page = nums[i]
+        if not isinstance(page, int) or page >= len(by_page) or not by_page[page]:
+            continue
+        for mcid, ref in enumerate(nums[i + 1]):
+            text = by_page[page].get(mcid)
+            if text is None:
+                continue
+            element = objects[_number(ref)]
+            if element.get("S") == "/Span":  # a text box's own element, not a link
+                element["ActualText"] = pydyf.String(text)
+
+
 def install() -> None:
-    """Wrap WeasyPrint's page painting and line drawing (idempotent)."""
+    """Wrap WeasyPrint's page painting, line drawing and tagging (idempotent)."""
     global _installed
     if _installed:
         return
     from weasyprint import document
+    from weasyprint import pdf as wp_pdf
     from weasyprint.draw import text as wp_text
 
     draw_first_line = wp_text.draw_first_line
     paint = document.Page.paint
+    add_tags = wp_pdf.add_tags
+    generate_pdf = document.generate_pdf
+
+    def generating(*args, **kwargs):
+        _state.logical = {}
+        try:
+            return generate_pdf(*args, **kwargs)
+        finally:
+            _state.logical = None
 
     def painting(self, stream, scale=1):
         _state.plan = plan_page(self._page_box)
@@ -223,6 +277,14 @@ def install() -> None:
         finally:
             stream.end_marked_content()
 
+    def tagging(pdf, document_, pdf_version, page_streams):
+        by_page = _logical_actual_text(pdf, page_streams)  # before add_tags empties _tags
+        result = add_tags(pdf, document_, pdf_version, page_streams)
+        _apply_logical(pdf, by_page)
+        return result
+
+    document.generate_pdf = generating
     document.Page.paint = painting
     wp_text.draw_first_line = drawing
+    wp_pdf.add_tags = tagging
     _installed = True
