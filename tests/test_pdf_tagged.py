@@ -86,6 +86,24 @@ def assert_tagged(data: bytes, lang: str, *, archival: bool) -> None:
         assert_one_subset_per_name(doc)
 
 
+def structure_text(data: bytes) -> str:
+    """The logical text screen readers get: the structure elements' /ActualText, in order."""
+    out: list[str] = []
+
+    def walk(element) -> None:
+        if not isinstance(element, pikepdf.Dictionary) or element.get("/Type") != "/StructElem":
+            return
+        if "/ActualText" in element:
+            out.append(str(element.ActualText))
+        kids = element.get("/K")
+        for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+            walk(kid)
+
+    with pikepdf.open(io.BytesIO(data)) as doc:
+        walk(doc.Root.StructTreeRoot.K[0])
+    return " ".join(" ".join(out).split())
+
+
 def assert_one_subset_per_name(doc) -> None:
     programs: dict[str, set[str]] = {}
     for obj in doc.objects:
@@ -120,6 +138,12 @@ def test_bulk_certificates_extract_as_typed_and_are_tagged(ctx, tmp_path, biling
             if block["hijri"]:
                 assert_contains(text, block["hijri"])
         assert_tagged(data, cert.language, archival=True)
+        # screen readers: the logical text of each line, in reading order
+        logical = structure_text(data)
+        assert_contains(logical, cert.holder_name, context["blocks"][0]["event_title"])
+        assert logical.index(_nfc(context["blocks"][0]["heading"])) < logical.index(
+            _nfc(cert.holder_name)
+        ), "holder name before the heading in reading order"
 
 
 def test_single_certificate_with_digits_in_arabic_title(ctx, tmp_path):
@@ -129,6 +153,7 @@ def test_single_certificate_with_digits_in_arabic_title(ctx, tmp_path):
         data = certs.render_certificate(cert)
         text = pdf_text(data, tmp_path)
         assert_contains(text, name, event.t("title", lang), ORGANISERS[lang])
+        assert_contains(structure_text(data), name, event.t("title", lang))
         assert_tagged(data, lang, archival=True)
 
 

@@ -1,7 +1,7 @@
 """session revision and revised_at (SEQUENCE and LAST-MODIFIED of calendar entries)
 
 Revision ID: 0008
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-29 16:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0001'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -19,13 +19,16 @@ Order. Content-stream extractors (Poppler's pdftotext, which the issue measured)
 ActualText as VISUAL text and reorder each line with a simplified bidi: the page's primary
 direction is the majority of strong characters; on a right-to-left page, sections are read
 from the right, right-to-left sections reversed, left-to-right sections (letters, digits and
-separators) kept. :func:`visual` therefore writes the line so that this reordering gives
-the typed text back: segments in the page's reading order, right-to-left segments reversed
+separators) kept. Each page is read in its document's direction (:func:`plan_page` adds
+marks so that the extractor's majority count agrees), and :func:`visual` writes each line
+so that the extractor's reordering gives the typed text back: segments in the page's reading order, right-to-left segments reversed
 by code point (the extractor reverses them back, marks after their letters), with
 direction marks (RLM on right-to-left pages, LRM on left-to-right ones) where a neutral
 character would otherwise join the wrong section. The marks only push the page further
 towards its own direction, so they never flip it. Tests strip them (they are invisible).
-The structure tree (PDF/UA) is WeasyPrint's.
+Readers of the structure tree (screen readers with PDF/UA) get the LOGICAL text: the
+structure element of each line's first text box carries ``/ActualText`` = the typed line
+(the others an empty one), which replaces the content's visual-order text for them.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from weasyprint.formatting_structure import boxes
 RLM, LRM = "\u200f", "\u200e"
 _L_LIKE = frozenset({"L", "EN", "AN", "ES", "ET", "CS"})  # extractors: "letters or numbers"
 _R = frozenset({"R", "AL"})
-_state = threading.local()
+_state = threading.local()  # .plan: this page's ActualText; .logical: the document's
 _installed = False
 
 
@@ -131,41 +134,130 @@ def _lines(box):
         yield from _lines(child)
 
 
+def _document_direction(page_box) -> str:
+    """The direction of the page's outermost element below ``<body>`` (a certificate's
+    section, the programme's root): the direction extractors must read the page in."""
+    box = page_box
+    while True:
+        children = [c for c in getattr(box, "children", ()) if getattr(c, "style", None)]
+        if not children:
+            return box.style["direction"] if getattr(box, "style", None) else "ltr"
+        first = getattr(children[0], "_box", children[0])
+        if getattr(first, "element_tag", None) in (None, "html", "body") or isinstance(
+            first, boxes.PageBox
+        ):
+            box = first
+            continue
+        return first.style["direction"]
+
+
+def _balance(text: str) -> int:
+    """Left-to-right minus right-to-left strong characters (the extractor's page count)."""
+    count = 0
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        count += kind == "L"
+        count -= kind in _R
+    return count
+
+
 def plan_page(page_box) -> dict[int, str]:
-    """id(text box) -> its ActualText, for every line of the page."""
-    lines = []
+    """id(text box) -> its ActualText, for every line of the page.
+
+    The page is read in its document's direction; marks added to its first line make the
+    extractor's majority count agree even when the page holds few strong characters of that
+    direction (a names layer that is mostly a Latin link on an Arabic certificate). Every
+    page, layer or not, leans its own way, so stacked layers agree too.
+    """
+    rtl_page = _document_direction(page_box) == "rtl"
+    plan: dict[int, str] = {}
+    first_box = None
     balance = 0
     for line in _lines(page_box):
         texts = _line_text_boxes(line)
         if not texts:
             continue
         text = "".join(box.text for box in texts)
-        for ch in text:
-            kind = unicodedata.bidirectional(ch)
-            balance += kind == "L"
-            balance -= kind in _R
-        lines.append(texts)
-    rtl_page = balance < 0
-    plan: dict[int, str] = {}
-    for texts in lines:
-        text = "".join(box.text for box in texts)
         # the first box that draws glyphs carries the line (an empty span extracts nothing)
-        first = next((box for box in texts if box.text.strip()), texts[0])
+        first = next((box for box in texts if box.text.strip()), None)
+        if first is None:
+            continue
+        actual = visual(text, rtl_page)
+        balance += _balance(actual)
+        logical = getattr(_state, "logical", None)
         for box in texts:
-            plan[id(box)] = visual(text, rtl_page) if box is first else ""
+            plan[id(box)] = actual if box is first else ""
+            if logical is not None:
+                logical[id(box)] = unicodedata.normalize("NFC", text) if box is first else ""
+        first_box = first_box or first
+    if first_box is not None:
+        margin = 4  # extractors' tables differ a little from Python's: lean clearly
+        if rtl_page and balance > -margin:
+            plan[id(first_box)] = RLM * (balance + margin) + plan[id(first_box)]
+        elif not rtl_page and balance < margin:
+            plan[id(first_box)] = LRM * (margin - balance) + plan[id(first_box)]
     return plan
 
 
+def _logical_actual_text(pdf, page_streams) -> None:
+    """Give each text box's structure element its line's logical text (see module doc)."""
+    logical = getattr(_state, "logical", None) or {}
+    by_page = []
+    for stream in page_streams:
+        tags = getattr(stream, "_tags", None) or {}
+        by_page.append(
+            {entry["mcid"]: logical[id(box)] for box, entry in tags.items() if id(box) in logical}
+        )
+    return by_page
+
+
+def _number(reference) -> int:
+    """The object number of a pydyf reference (``b"12 0 R"``)."""
+    if isinstance(reference, bytes):
+        reference = reference.decode()
+    return int(str(reference).split()[0])
+
+
+def _apply_logical(pdf, by_page) -> None:
+    reference = pdf.catalog.get("StructTreeRoot")
+    if reference is None:
+        return
+    objects = pdf.objects
+    root = objects[_number(reference)]
+    nums = objects[_number(root["ParentTree"])]["Nums"]
+    for i in range(0, len(nums) - 1, 2):
+        page = nums[i]
+        if not isinstance(page, int) or page >= len(by_page) or not by_page[page]:
+            continue
+        for mcid, ref in enumerate(nums[i + 1]):
+            text = by_page[page].get(mcid)
+            if text is None:
+                continue
+            element = objects[_number(ref)]
+            if element.get("S") == "/Span":  # a text box's own element, not a link
+                element["ActualText"] = pydyf.String(text)
+
+
 def install() -> None:
-    """Wrap WeasyPrint's page painting and line drawing (idempotent)."""
+    """Wrap WeasyPrint's page painting, line drawing and tagging (idempotent)."""
     global _installed
     if _installed:
         return
     from weasyprint import document
+    from weasyprint import pdf as wp_pdf
     from weasyprint.draw import text as wp_text
 
     draw_first_line = wp_text.draw_first_line
     paint = document.Page.paint
+    add_tags = wp_pdf.add_tags
+    generate_pdf = document.generate_pdf
+
+    def generating(*args, **kwargs):
+        _state.logical = {}
+        try:
+            return generate_pdf(*args, **kwargs)
+        finally:
+            _state.logical = None
 
     def painting(self, stream, scale=1):
         _state.plan = plan_page(self._page_box)
@@ -185,6 +277,14 @@ def install() -> None:
         finally:
             stream.end_marked_content()
 
+    def tagging(pdf, document_, pdf_version, page_streams):
+        by_page = _logical_actual_text(pdf, page_streams)  # before add_tags empties _tags
+        result = add_tags(pdf, document_, pdf_version, page_streams)
+        _apply_logical(pdf, by_page)
+        return result
+
+    document.generate_pdf = generating
     document.Page.paint = painting
     wp_text.draw_first_line = drawing
+    wp_pdf.add_tags = tagging
     _installed = True
