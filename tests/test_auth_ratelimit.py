@@ -111,3 +111,46 @@ def test_app_start_warns_with_gunicorn_workers(tmp_path, monkeypatch, caplog):
             }
         )
     assert "each limit is effectively 4 times higher" in caplog.text
+
+
+def test_sign_in_limit_is_shared_through_redis(tmp_path):
+    """With Redis reachable the counters live there: no fallback, the limit holds."""
+    import os
+
+    from symposium import create_app
+
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("TEST_REDIS_URL is not set: no Redis for this test (.ci/run sets it)")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis at TEST_REDIS_URL is not reachable: {exc}")
+    config = {
+        "TESTING": True,
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": url,
+        "LOGIN_RATE_LIMIT": "3 per minute",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'r.sqlite3'}",
+        "STORAGE_DIR": str(tmp_path / "storage"),
+    }
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+    limiter.reset()
+    try:
+        client = app.test_client()
+        codes = [
+            client.post(
+                "/en/login", data={"email": "x@example.org", "password": "nope"}
+            ).status_code
+            for _ in range(4)
+        ]
+        assert codes == [400, 400, 400, 429]
+        assert not limiter._storage_dead
+    finally:
+        limiter.reset()
+        with app.app_context():
+            db.engine.dispose()

@@ -4,9 +4,9 @@
   the buttons of the search results send it too), a legacy ticket code, or a personal link
   shown by the attendee. Staff never see personal tokens: the search gives ``CheckinRow``s.
 - Before the event starts (services/event_time.py) check-in and attendance marking are
-  refused; an admin may override it, and the override is audited. The mark is an atomic conditional UPDATE
-  (``checked_in_at IS NULL``): two scanners scanning the same ticket at once give one "ok" and
-  one "already checked in".
+  refused; an admin may override it, and the override is audited.
+- The mark is an atomic conditional UPDATE (``checked_in_at IS NULL``): two scanners scanning
+  the same ticket at once give one "ok" and one "already checked in".
 - Per-session attendance: for a session with a sign-up list (a capacity) the person must hold a
   confirmed seat in it; for an open session (no sign-up) any confirmed registration is accepted
   and an attendance row is created. Scanning at a session also records the door check-in when
@@ -105,6 +105,14 @@ def check_in(
     registration = _registration_from(session, payload_or_token)
     if registration is None or registration.event_id != event.id:
         return CheckinResult("unknown", _("Unknown ticket: no registration for this event."))
+    if registration.status == "cancelled":
+        return CheckinResult("refused", _("Refused: this registration is cancelled."), registration)
+    if registration.status == "waitlisted":
+        return CheckinResult(
+            "refused",
+            _("Refused: this person is on the waiting list and has no seat."),
+            registration,
+        )
     if not check_in_open(event, now):
         if not (override and getattr(by, "role", None) == "admin"):
             return CheckinResult("early", not_started_message(event), registration)
@@ -118,14 +126,6 @@ def check_in(
                 "reason": "before_start",
                 "session": event_session.key if event_session is not None else None,
             },
-        )
-    if registration.status == "cancelled":
-        return CheckinResult("refused", _("Refused: this registration is cancelled."), registration)
-    if registration.status == "waitlisted":
-        return CheckinResult(
-            "refused",
-            _("Refused: this person is on the waiting list and has no seat."),
-            registration,
         )
     if event_session is not None:
         return _session_check_in(session, event, registration, event_session, by)
