@@ -7,6 +7,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 
 from ...i18n import LANGUAGES, local_to_utc, utc_to_local
+from .. import textcheck
 
 
 class _Checker:
@@ -46,6 +47,10 @@ class _Checker:
         if not isinstance(value, str):
             self.add(where, _("must be a text"))
             return None
+        problem = textcheck.text_problem(value, max_length=max_length)
+        if problem:
+            self.add(where, problem)
+            return None
         value = value.strip()
         if required and not value:
             self.add(where, _("must not be empty"))
@@ -70,9 +75,33 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             self.add(self.join(path, key), _("must be a non-negative whole number or null"))
             return None
+        problem = textcheck.int_problem(value, minimum=0)
+        if problem:
+            self.add(self.join(path, key), problem)
+            return None
         return value
 
-    def i18n(self, obj, key, path, *, default_language=None, required=False) -> dict[str, str]:
+    def integer(self, obj, key, path, default: int = 0) -> int:
+        value = obj.get(key)
+        if value is None:
+            return default
+        problem = textcheck.int_problem(value)
+        if problem:
+            self.add(self.join(path, key), problem)
+            return default
+        return value
+
+    def i18n(
+        self,
+        obj,
+        key,
+        path,
+        *,
+        default_language=None,
+        required=False,
+        multiline=False,
+        max_length=None,
+    ) -> dict[str, str]:
         where = self.join(path, key)
         value = obj.get(key)
         if value is None:
@@ -91,6 +120,11 @@ class _Checker:
                 continue
             if not isinstance(text, str):
                 self.add(f"{where}.{lang_code}", _("must be a text"))
+                ok = False
+                continue
+            problem = textcheck.text_problem(text, multiline=multiline, max_length=max_length)
+            if problem:
+                self.add(f"{where}.{lang_code}", problem)
                 ok = False
                 continue
             if text.strip():

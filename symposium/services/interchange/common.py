@@ -16,7 +16,6 @@ FORMAT_VERSION = 1
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 KEY_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,78}[A-Za-z0-9])?$")
-PHOTO_RE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_./-]{0,254}$")
 
 # the event's fields that have the same name and meaning in the document and on the model
 EVENT_FIELDS = (
@@ -58,7 +57,8 @@ SPEAKER_KEYS = (
     "country",
     "email",
     "bio",
-    "photo_path",
+    "photo",
+    "photo_path",  # refused unless null (documents written before photos travelled inline)
 )
 SESSION_KEYS = (
     "key",

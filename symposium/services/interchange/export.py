@@ -10,6 +10,7 @@ from ...models import (
     Session,
 )
 from .common import FORMAT_NAME, FORMAT_VERSION, _i18n_out, _local_out
+from .photos import export_photo
 
 
 def _session_order(item: Session):
@@ -55,7 +56,7 @@ def export_event(event: Event) -> dict[str, Any]:
                 "country": p.country,
                 "email": p.email,
                 "bio": _i18n_out(p.bio),
-                "photo_path": p.photo_path,
+                "photo": export_photo(p),
             }
             for p in people
         ],

@@ -19,6 +19,7 @@ from ...models import (
 )
 from ..events import bump_agenda_version, find_event
 from .common import EVENT_FIELDS, ImportResult, InterchangeError, _i18n_out, _local_out
+from .photos import apply_photo
 from .validate import _check_against_database, _validate
 
 
@@ -154,7 +155,6 @@ def _apply(
             "country",
             "email",
             "bio",
-            "photo_path",
         ):
             w.set(person, attr, data[attr])
         w.set(person, "position", position)
@@ -172,6 +172,8 @@ def _apply(
 
     _drop_missing(session, event.sessions, existing_sessions, doc["sessions"], w, note_deleted)
     session.flush()  # removed links and rows go before new ones take their keys
+    for data in doc["speakers"]:
+        apply_photo(session, people[data["key"]], data["photo"], w)
     for data in doc["sessions"]:
         item = existing_sessions.get(data["key"])
         before = None

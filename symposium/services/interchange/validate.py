@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
@@ -23,7 +22,9 @@ from ...models import (
     Session,
     SessionRegistration,
 )
+from .. import textcheck
 from ..richtext import sanitize
+from ..textcheck import LIMITS
 from .checker import _Checker
 from .common import (
     _EXCLUDED_TERRITORIES,
@@ -32,12 +33,12 @@ from .common import (
     FORMAT_VERSION,
     KEY_RE,
     LINK_KEYS,
-    PHOTO_RE,
     ROOM_KEYS,
     SESSION_KEYS,
     SLUG_RE,
     SPEAKER_KEYS,
 )
+from .photos import read_photo
 
 
 def _country_codes() -> frozenset[str]:
@@ -53,6 +54,10 @@ def _validate(data: Any) -> tuple[list[str], dict[str, Any]]:
     if not isinstance(data, dict):
         c.add("$", _("the document must be a JSON object"))
         return c.problems, {}
+    # NUL, lone surrogates, numbers out of range, nesting, anywhere (settings included)
+    data, problems = textcheck.check_values(data)
+    if problems:
+        return problems, {}
     c.unknown_keys(data, EVENT_KEYS, "")
     doc: dict[str, Any] = {"_present": set(data)}
 
@@ -71,14 +76,9 @@ def _validate(data: Any) -> tuple[list[str], dict[str, Any]]:
     doc["slug"] = slug
 
     tzname = c.string(data, "timezone", "", required=True)
-    if tzname is not None:
-        try:
-            if tzname not in available_timezones():
-                raise ZoneInfoNotFoundError(tzname)
-            ZoneInfo(tzname)
-        except (ZoneInfoNotFoundError, ValueError):
-            c.add("timezone", _('unknown IANA timezone "%(tz)s"', tz=tzname))
-            tzname = None
+    if tzname is not None and textcheck.timezone_problem(tzname):
+        c.add("timezone", _('unknown IANA timezone "%(tz)s"', tz=tzname))
+        tzname = None
     doc["timezone"] = tzname
 
     languages = data.get("languages")
@@ -112,14 +112,26 @@ def _validate(data: Any) -> tuple[list[str], dict[str, Any]]:
         status = None
     doc["status"] = status
 
-    doc["title"] = c.i18n(data, "title", "", default_language=default_language, required=True)
-    doc["description"] = c.i18n(data, "description", "")
-    doc["organisers"] = c.i18n(data, "organisers", "")
+    doc["title"] = c.i18n(
+        data,
+        "title",
+        "",
+        default_language=default_language,
+        required=True,
+        max_length=LIMITS["title"],
+    )
+    doc["description"] = c.i18n(
+        data, "description", "", multiline=True, max_length=LIMITS["description"]
+    )
+    doc["organisers"] = c.i18n(data, "organisers", "", max_length=LIMITS["organisation"])
 
     starts_on = c.iso_date(data, "starts_on", "")
     ends_on = c.iso_date(data, "ends_on", "")
     if starts_on and ends_on and ends_on < starts_on:
         c.add("ends_on", _("the event ends before it starts"))
+    elif textcheck.event_length_problem(starts_on, ends_on):
+        c.add("ends_on", textcheck.event_length_problem(starts_on, ends_on))
+        ends_on = None
     doc["starts_on"], doc["ends_on"] = starts_on, ends_on
 
     doc["capacity"] = c.capacity(data, "capacity", "")
@@ -150,8 +162,10 @@ def _validate(data: Any) -> tuple[list[str], dict[str, Any]]:
         c.add("venue", _("must be an object"))
         venue = {}
     c.unknown_keys(venue, ("name", "address"), "venue")
-    doc["venue_name"] = c.i18n(venue, "name", "venue")
-    doc["venue_address"] = c.i18n(venue, "address", "venue")
+    doc["venue_name"] = c.i18n(venue, "name", "venue", max_length=LIMITS["venue"])
+    doc["venue_address"] = c.i18n(
+        venue, "address", "venue", multiline=True, max_length=LIMITS["address"]
+    )
 
     settings = data.get("settings")
     if settings is not None and not isinstance(settings, dict):
@@ -199,7 +213,7 @@ def _validate_rooms(c: _Checker, value) -> list[dict]:
         rooms.append(
             {
                 "key": _item_key(c, item, path, seen),
-                "name": c.i18n(item, "name", path, required=True),
+                "name": c.i18n(item, "name", path, required=True, max_length=LIMITS["room"]),
                 "capacity": c.capacity(item, "capacity", path),
             }
         )
@@ -224,27 +238,38 @@ def _validate_speakers(c: _Checker, value) -> list[dict]:
                     _('unknown country code "%(code)s" (ISO 3166 alpha-2)', code=country),
                 )
             country = country.upper()
-        email = c.string(item, "email", path, max_length=254)
-        if email is not None:
+        email = c.string(item, "email", path, max_length=LIMITS["email"])
+        if email is not None and textcheck.email_problem(email):
+            c.add(f"{path}.email", textcheck.email_problem(email))
+            email = None
+        elif email is not None:
             try:
-                email = validate_email(email, check_deliverability=False).normalized
+                email = validate_email(
+                    email, check_deliverability=False, allow_smtputf8=textcheck.smtputf8()
+                ).normalized
             except EmailNotValidError:
                 c.add(f"{path}.email", _('"%(email)s" is not a valid email address', email=email))
-        photo = c.string(item, "photo_path", path, max_length=255)
-        if photo is not None and (not PHOTO_RE.match(photo) or ".." in photo.split("/")):
-            c.add(f"{path}.photo_path", _("must be a relative path inside the storage folder"))
-        bio = c.i18n(item, "bio", path)
+        if item.get("photo_path") is not None:
+            # stored paths never come from a document: the photo travels inline
+            c.add(
+                f"{path}.photo_path",
+                _("no longer accepted: give the photo inline as photo (base64)"),
+            )
+        photo = read_photo(c, item, path)
+        bio = c.i18n(item, "bio", path, multiline=True, max_length=LIMITS["bio"])
         people.append(
             {
                 "key": key,
-                "name": c.i18n(item, "name", path, required=True),
-                "title": c.i18n(item, "title", path),
-                "organisation": c.i18n(item, "organisation", path),
-                "city": c.i18n(item, "city", path),
+                "name": c.i18n(item, "name", path, required=True, max_length=LIMITS["name"]),
+                "title": c.i18n(item, "title", path, max_length=LIMITS["title"]),
+                "organisation": c.i18n(
+                    item, "organisation", path, max_length=LIMITS["organisation"]
+                ),
+                "city": c.i18n(item, "city", path, max_length=LIMITS["city"]),
                 "country": country,
                 "email": email,
                 "bio": {k: v for k, v in ((k, sanitize(v).strip()) for k, v in bio.items()) if v},
-                "photo_path": photo,
+                "photo": photo,
             }
         )
     return people
@@ -288,13 +313,8 @@ def _validate_sessions(c: _Checker, value, doc: dict) -> list[dict]:
         room = c.string(item, "room", path)
         if room is not None and room not in room_keys:
             c.add(f"{path}.room", _('unknown room "%(key)s"', key=room))
-        track = c.string(item, "track", path, max_length=120)
-        position = item.get("position", 0)
-        if position is None:
-            position = 0
-        if isinstance(position, bool) or not isinstance(position, int):
-            c.add(f"{path}.position", _("must be a whole number"))
-            position = 0
+        track = c.string(item, "track", path, max_length=LIMITS["track"])
+        position = c.integer(item, "position", path)
         links, linked = [], set()
         for j, link in enumerate(_list(c, item.get("speakers"), f"{path}.speakers")):
             lpath = f"{path}.speakers[{j}]"
@@ -326,9 +346,16 @@ def _validate_sessions(c: _Checker, value, doc: dict) -> list[dict]:
                 "key": key,
                 "kind": kind,
                 "title": c.i18n(
-                    item, "title", path, default_language=doc["default_language"], required=True
+                    item,
+                    "title",
+                    path,
+                    default_language=doc["default_language"],
+                    required=True,
+                    max_length=LIMITS["title"],
                 ),
-                "abstract": c.i18n(item, "abstract", path),
+                "abstract": c.i18n(
+                    item, "abstract", path, multiline=True, max_length=LIMITS["abstract"]
+                ),
                 "starts_at": starts_at,
                 "ends_at": ends_at,
                 "room": room,
