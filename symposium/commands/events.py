@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -17,15 +16,25 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 event_cli = AppGroup("event", help="Import and export events (interchange JSON).")
 
 
+def _fail(path: Path, problems: list[str]) -> None:
+    click.echo(f"{path}: {len(problems)} problem(s), nothing imported:", err=True)
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
+    raise SystemExit(1)
+
+
 def _load(path: Path) -> object:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise click.ClickException(f"{path}: not UTF-8 text")
-    except json.JSONDecodeError as exc:
-        raise click.ClickException(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        )
+    """The document in ``path``; its problems (size, UTF-8, JSON syntax, duplicate keys,
+    nesting, numbers, characters) are listed with their path and the command exits with 1."""
+    from ..services.textcheck import JSON_MAX_BYTES, JsonProblems, load_json
+
+    with language("en"):
+        if path.stat().st_size > JSON_MAX_BYTES:
+            _fail(path, ["$: " + f"the document is larger than {JSON_MAX_BYTES // 2**20} MB"])
+        try:
+            return load_json(path.read_bytes())
+        except JsonProblems as exc:
+            _fail(path, exc.problems)
 
 
 def _import_file(path: Path) -> tuple[str, str]:
@@ -39,10 +48,7 @@ def _import_file(path: Path) -> tuple[str, str]:
         db.session.commit()
     except InterchangeError as exc:
         db.session.rollback()
-        click.echo(f"{path}: {len(exc.problems)} problem(s), nothing imported:", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
-        raise SystemExit(1)
+        _fail(path, exc.problems)
     except Exception:
         db.session.rollback()
         raise

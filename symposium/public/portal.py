@@ -29,6 +29,7 @@ from ..extensions import db
 from ..i18n import LANGUAGES
 from ..models import Person
 from ..services import speakers
+from ..services.textcheck import MultiLine, SingleLine
 from . import bp
 
 PHOTO_NAME = re.compile(r"^[0-9a-f]{32}\.(jpg|png)$")
@@ -42,12 +43,16 @@ for _code in LANGUAGES:
     setattr(
         ProfileForm,
         f"title_{_code}",
-        StringField(_l("Title or position"), validators=[Optional(), Length(max=300)]),
+        StringField(
+            _l("Title or position"), validators=[Optional(), Length(max=300), SingleLine(300)]
+        ),
     )
     setattr(
         ProfileForm,
         f"bio_{_code}",
-        TextAreaField(_l("Biography"), validators=[Optional(), Length(max=10000)]),
+        TextAreaField(
+            _l("Biography"), validators=[Optional(), Length(max=10000), MultiLine(10000)]
+        ),
     )
 
 

@@ -124,11 +124,11 @@ def _zones() -> frozenset[str]:
 def timezone_problem(name: str | None) -> str | None:
     """A translated message unless ``name`` is a real IANA timezone."""
     if not isinstance(name, str) or name not in _zones():
-        return _('Unknown IANA timezone "%(tz)s".', tz=str(name)[:64])
+        return _("Unknown timezone: %(tz)s", tz=str(name)[:64])
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        return _('Unknown IANA timezone "%(tz)s".', tz=name[:64])
+        return _("Unknown timezone: %(tz)s", tz=name[:64])
     return None
 
 
@@ -146,7 +146,7 @@ def email_problem(value: str | None) -> str | None:
     """Characters only (the syntax is checked by the caller): ASCII unless SMTPUTF8 is on."""
     if not value:
         return None
-    problem = text_problem(value, max_length=LIMITS["email"])
+    problem = text_problem(value)
     if problem:
         return problem
     if not value.isascii() and not smtputf8():
