@@ -52,8 +52,8 @@ def _bad_text(raw: bytes) -> bool:
 def refuse_malformed_request():
     """``before_request``: 404 for a bad path, 400 for a bad query string."""
     path = request.environ.get("PATH_INFO", "")
-    if _bad_text(path.encode("latin-1", "replace")):
-        abort(404)
+    if _bad_text(path.encode("latin-1", "replace")) or "\ufffd" in request.path:
+        abort(404)  # (U+FFFD: what invalid UTF-8 became on the way in)
     query = request.environ.get("QUERY_STRING", "")
     if query and _bad_text(query.replace("+", " ").encode("latin-1", "replace")):
         abort(400)
