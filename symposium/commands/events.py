@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..i18n import language
@@ -30,7 +31,8 @@ def _load(path: Path) -> object:
 
     with language("en"):
         if path.stat().st_size > JSON_MAX_BYTES:
-            _fail(path, ["$: " + f"the document is larger than {JSON_MAX_BYTES // 2**20} MB"])
+            limit = JSON_MAX_BYTES // 2**20
+            _fail(path, ["$: " + _("the document is larger than %(num)d MB", num=limit)])
         try:
             return load_json(path.read_bytes())
         except JsonProblems as exc:
