@@ -343,3 +343,11 @@ def test_nul_in_form_fields_is_never_a_server_error(app, client, world):
     response = post_registration(client, slug=world.slug, full_name="Ali\x00Baba")
     assert response.status_code == 400
     assert "Control characters are not allowed." in response.get_data(as_text=True)
+
+
+def test_cli_import_refuses_a_file_over_the_limit(runner, tmp_path):
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps({"description": {"en": "x" * (9 * 1024 * 1024)}}))
+    result = runner.invoke(args=["event", "import", str(path)])
+    assert result.exit_code == 1
+    assert "$: the document is larger than 8 MB" in result.output
