@@ -70,7 +70,19 @@ def create_user_command(email, role, display_name, password_stdin, event_slugs):
         if again != password:
             raise click.ClickException("the two passwords differ; nothing created")
     from .i18n import language
+    from .services.textcheck import LIMITS, email_problem, text_problem
 
+    with language("en"):
+        problems = [
+            f"{label}: {problem}"
+            for label, problem in (
+                ("email", email_problem(email)),
+                ("--name", text_problem(display_name, max_length=LIMITS["name"])),
+            )
+            if problem
+        ]
+    if problems:
+        raise click.ClickException("; ".join(problems))
     try:
         with language("en"):  # operators' messages in English
             user = create_user(db.session, email, password, role, display_name)

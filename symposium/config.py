@@ -92,6 +92,8 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "symposium@localhost")
     MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 5)
+    # The mail server accepts SMTPUTF8 (non-ASCII addresses); otherwise they are refused at entry
+    MAIL_SMTPUTF8 = _bool("MAIL_SMTPUTF8", False)
 
     # Background jobs
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL")

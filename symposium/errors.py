@@ -1,6 +1,14 @@
-"""Translated error pages (HTML for pages, JSON for the API); a CSRF failure is a 400 page."""
+"""Translated error pages (HTML for pages, JSON for the API); a CSRF failure is a 400 page.
 
-from flask import Flask, jsonify, render_template, request
+Malformed requests are answered before any view runs, the same on every database: a NUL
+character or invalid UTF-8 in the path is a 404, in the query string a 400. Form fields are
+refused by their validators (services/textcheck.py) with a message next to the field; a NUL
+that reaches PostgreSQL through a field nobody checked is a 400, never a 500.
+"""
+
+from urllib.parse import unquote_to_bytes
+
+from flask import Flask, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -35,7 +43,44 @@ def render_error(code: int, message: str | None = None, error: Exception | None 
     return render_template("errors/error.html", code=code, message=message), code
 
 
+def _bad_text(raw: bytes) -> bool:
+    """NUL, or not UTF-8, once percent-escapes are decoded."""
+    data = unquote_to_bytes(raw)
+    if b"\x00" in data:
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def refuse_malformed_request():
+    """``before_request``: 404 for a bad path, 400 for a bad query string."""
+    path = request.environ.get("PATH_INFO", "")
+    if _bad_text(path.encode("latin-1", "replace")) or "\ufffd" in request.path:
+        abort(404)  # (U+FFFD: what invalid UTF-8 became on the way in)
+    query = request.environ.get("QUERY_STRING", "")
+    if query and _bad_text(query.replace("+", " ").encode("latin-1", "replace")):
+        abort(400)
+    return None
+
+
+def _nul_refused_by_database(error: BaseException | None) -> bool:
+    """PostgreSQL refuses NUL in text (SQLite stores it): a form field that no validator
+    checked. That is bad input (400), not our failure."""
+    seen = 0
+    while error is not None and seen < 5:
+        if "NUL (0x00)" in str(error) or "cannot contain NUL" in str(error):
+            return True
+        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.before_request(refuse_malformed_request)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return render_error(
@@ -54,6 +99,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         db.session.rollback()
+        if _nul_refused_by_database(error):
+            return render_error(
+                400, _("The form contains characters that are not allowed (such as NUL).")
+            )
         app.logger.exception("Unhandled error")
         if app.testing and app.config.get("PROPAGATE_TEST_ERRORS", True):
             raise error

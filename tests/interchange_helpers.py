@@ -44,7 +44,7 @@ BASE_DOC = {
             "country": "SA",
             "email": "mayor@example.org",
             "bio": {"en": "<p>Runs the city.</p>"},
-            "photo_path": None,
+            "photo": None,
         },
         {
             "key": "expert",
@@ -55,7 +55,7 @@ BASE_DOC = {
             "country": None,
             "email": None,
             "bio": {},
-            "photo_path": None,
+            "photo": None,
         },
     ],
     "sessions": [

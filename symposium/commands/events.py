@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..i18n import language
@@ -15,22 +15,26 @@ from ..i18n import language
 event_cli = AppGroup("event", help="Import and export events (interchange JSON).")
 
 
-def _load(path: Path) -> object:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise click.ClickException(f"{path}: not UTF-8 text")
-    except json.JSONDecodeError as exc:
-        raise click.ClickException(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        )
-
-
-def _refuse(path: Path, problems: list[str]) -> None:
+def _fail(path: Path, problems: list[str]) -> None:
     click.echo(f"{path}: {len(problems)} problem(s), nothing imported:", err=True)
     for problem in problems:
         click.echo(f"  {problem}", err=True)
     raise SystemExit(1)
+
+
+def _load(path: Path) -> object:
+    """The document in ``path``; its problems (size, UTF-8, JSON syntax, duplicate keys,
+    nesting, numbers, characters) are listed with their path and the command exits with 1."""
+    from ..services.textcheck import JSON_MAX_BYTES, JsonProblems, load_json
+
+    with language("en"):
+        if path.stat().st_size > JSON_MAX_BYTES:
+            limit = JSON_MAX_BYTES // 2**20
+            _fail(path, ["$: " + _("the document is larger than %(num)d MB", num=limit)])
+        try:
+            return load_json(path.read_bytes())
+        except JsonProblems as exc:
+            _fail(path, exc.problems)
 
 
 def _import_file(path: Path, data: object | None = None) -> tuple[str, str]:
@@ -56,7 +60,7 @@ def _import_file(path: Path, data: object | None = None) -> tuple[str, str]:
         raise
     if problems:
         db.session.rollback()
-        _refuse(path, problems)
+        _fail(path, problems)
     db.session.commit()
     return result.event.slug, result.status
 

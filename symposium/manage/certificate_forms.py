@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..i18n import LANGUAGE_NAMES, LANGUAGES
+from ..services.textcheck import MultiLine, SingleLine
 
 
 class CertificateSettingsForm(FlaskForm):
@@ -37,12 +38,24 @@ class CertificateSettingsForm(FlaskForm):
 
 
 class SignatoryForm(FlaskForm):
-    name_ar = StringField(_l("Name (Arabic)"), validators=[Optional(), Length(max=200)])
-    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=200)])
-    name_fr = StringField(_l("Name (French)"), validators=[Optional(), Length(max=200)])
-    title_ar = StringField(_l("Title (Arabic)"), validators=[Optional(), Length(max=200)])
-    title_en = StringField(_l("Title (English)"), validators=[Optional(), Length(max=200)])
-    title_fr = StringField(_l("Title (French)"), validators=[Optional(), Length(max=200)])
+    name_ar = StringField(
+        _l("Name (Arabic)"), validators=[Optional(), Length(max=200), SingleLine(200)]
+    )
+    name_en = StringField(
+        _l("Name (English)"), validators=[Optional(), Length(max=200), SingleLine(200)]
+    )
+    name_fr = StringField(
+        _l("Name (French)"), validators=[Optional(), Length(max=200), SingleLine(200)]
+    )
+    title_ar = StringField(
+        _l("Title (Arabic)"), validators=[Optional(), Length(max=200), SingleLine(200)]
+    )
+    title_en = StringField(
+        _l("Title (English)"), validators=[Optional(), Length(max=200), SingleLine(200)]
+    )
+    title_fr = StringField(
+        _l("Title (French)"), validators=[Optional(), Length(max=200), SingleLine(200)]
+    )
     signature = FileField(
         _l("Signature image (PNG or JPEG)"),
         validators=[FileAllowed(["png", "jpg", "jpeg"], _l("Upload a PNG or JPEG image."))],
@@ -62,7 +75,8 @@ class SignatoryForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     reason = TextAreaField(
-        _l("Reason for the revocation"), validators=[DataRequired(), Length(max=500)]
+        _l("Reason for the revocation"),
+        validators=[DataRequired(), Length(max=500), MultiLine(500)],
     )
 
 
@@ -104,4 +118,4 @@ class BadgeFilterForm(FlaskForm):
         default="confirmed",
     )
     session = SelectField(_l("Session"), choices=[SelectChoice("", _l("All sessions"))], default="")
-    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=200), SingleLine(200)])

@@ -144,10 +144,12 @@ def _read_upload(form: ImportForm) -> tuple[dict | None, list[str]]:
     upload = form.file.data
     if not upload or not getattr(upload, "filename", ""):
         return None, [_("Choose a JSON file to import.")]
+    from ..services.textcheck import JSON_MAX_BYTES, JsonProblems, load_json
+
     try:
-        data = json.loads(upload.read().decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, [_("The file is not valid JSON: %(error)s", error=str(exc))]
+        data = load_json(upload.read(JSON_MAX_BYTES + 1))
+    except JsonProblems as exc:
+        return None, exc.problems
     if not isinstance(data, dict):
         return None, [_("The file must contain one JSON object (an event).")]
     return data, []

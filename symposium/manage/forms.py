@@ -22,11 +22,18 @@ from wtforms import (
 )
 from wtforms.fields import FieldList, FormField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..i18n import LANGUAGES
 from ..models import ATTENDANCE_MODES, ROLES, SESSION_KINDS, SPEAKER_ROLES
+from ..services.textcheck import (
+    EmailChars,
+    Int32,
+    MultiLine,
+    SingleLine,
+    event_length_problem,
+)
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
@@ -39,11 +46,12 @@ class MultiCheckboxField(SelectMultipleField):
 def add_i18n(form_cls, name: str, label, *, textarea: bool = False, max_length: int = 500):
     """Add ``name_<lang>`` for every language to ``form_cls``."""
     field_cls = TextAreaField if textarea else StringField
+    check = MultiLine if textarea else SingleLine
     for code in LANGUAGES:
         setattr(
             form_cls,
             f"{name}_{code}",
-            field_cls(label, validators=[Optional(), Length(max=max_length)]),
+            field_cls(label, validators=[Optional(), Length(max=max_length), check(max_length)]),
         )
     return form_cls
 
@@ -88,10 +96,13 @@ def language_choices():
 
 class EventForm(FlaskForm):
     slug = StringField(
-        _l("Short name (in the address)"), validators=[DataRequired(), Length(max=80)]
+        _l("Short name (in the address)"),
+        validators=[DataRequired(), Length(max=80), SingleLine(80)],
     )
     timezone = StringField(
-        _l("Timezone"), validators=[DataRequired(), Length(max=64)], default="Asia/Riyadh"
+        _l("Timezone"),
+        validators=[DataRequired(), Length(max=64), SingleLine(64)],
+        default="Asia/Riyadh",
     )
     starts_on = DateField(_l("First day"), validators=[DataRequired()])
     ends_on = DateField(_l("Last day"), validators=[DataRequired()])
@@ -99,9 +110,11 @@ class EventForm(FlaskForm):
     languages = MultiCheckboxField(
         _l("Languages offered"), choices=language_choices(), default=list(LANGUAGES)
     )
-    capacity = IntegerField(_l("Capacity"), validators=[Optional(), NumberRange(min=0)])
+    capacity = IntegerField(_l("Capacity"), validators=[Optional(), NumberRange(min=0), Int32()])
     hybrid = BooleanField(_l("Hybrid (also online)"))
-    online_url = StringField(_l("Online link"), validators=[Optional(), Length(max=500)])
+    online_url = StringField(
+        _l("Online link"), validators=[Optional(), Length(max=500), SingleLine(500)]
+    )
     registration_opens_at = DateTimeLocalField(
         _l("Registration opens (local time)"), format=LOCAL_FORMATS, validators=[Optional()]
     )
@@ -116,6 +129,11 @@ class EventForm(FlaskForm):
         ],
         default="latn",
     )
+
+    def validate_ends_on(self, field):
+        problem = event_length_problem(self.starts_on.data, field.data)
+        if problem:
+            raise ValidationError(problem)
 
 
 add_i18n(EventForm, "title", _l("Title"), max_length=300)
@@ -139,7 +157,7 @@ class SpeakerRowForm(Form):
 
 
 class SessionForm(FlaskForm):
-    key = StringField(_l("Key (optional)"), validators=[Optional(), Length(max=80)])
+    key = StringField(_l("Key (optional)"), validators=[Optional(), Length(max=80), SingleLine(80)])
     kind = SelectField(_l("Kind"), choices=kind_choices, default="panel")
     starts_at = DateTimeLocalField(
         _l("Starts (local time)"), format=LOCAL_FORMATS, validators=[DataRequired()]
@@ -150,9 +168,9 @@ class SessionForm(FlaskForm):
     room = SelectField(_l("Room"), choices=[], validate_choice=False)
     capacity = IntegerField(
         _l("Capacity (only for sessions that need a sign-up)"),
-        validators=[Optional(), NumberRange(min=0)],
+        validators=[Optional(), NumberRange(min=0), Int32()],
     )
-    track = StringField(_l("Track"), validators=[Optional(), Length(max=120)])
+    track = StringField(_l("Track"), validators=[Optional(), Length(max=120), SingleLine(120)])
     speakers = FieldList(FormField(SpeakerRowForm), min_entries=0)
 
 
@@ -168,17 +186,17 @@ class MoveForm(FlaskForm):
 
 
 class RoomForm(FlaskForm):
-    key = StringField(_l("Key (optional)"), validators=[Optional(), Length(max=80)])
-    capacity = IntegerField(_l("Seats"), validators=[Optional(), NumberRange(min=0)])
-    position = IntegerField(_l("Order"), validators=[Optional()])
+    key = StringField(_l("Key (optional)"), validators=[Optional(), Length(max=80), SingleLine(80)])
+    capacity = IntegerField(_l("Seats"), validators=[Optional(), NumberRange(min=0), Int32()])
+    position = IntegerField(_l("Order"), validators=[Optional(), Int32()])
 
 
 add_i18n(RoomForm, "name", _l("Name"), max_length=200)
 
 
 class PersonForm(FlaskForm):
-    key = StringField(_l("Key (optional)"), validators=[Optional(), Length(max=80)])
-    email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
+    key = StringField(_l("Key (optional)"), validators=[Optional(), Length(max=80), SingleLine(80)])
+    email = EmailField(_l("Email"), validators=[Optional(), EmailChars(), Email(), Length(max=254)])
     country = SelectField(_l("Country"), choices=[], validate_choice=False)
     photo = FileField(_l("Photo (JPEG or PNG, up to 5 MB)"))
 
@@ -195,12 +213,20 @@ class InviteForm(FlaskForm):
 
 
 class ManualRegistrationForm(FlaskForm):
-    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
-    organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
-    job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=200)])
+    full_name = StringField(
+        _l("Full name"), validators=[DataRequired(), Length(max=200), SingleLine(200)]
+    )
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(), EmailChars(), Email(), Length(max=254)]
+    )
+    organisation = StringField(
+        _l("Organisation"), validators=[Optional(), Length(max=200), SingleLine(200)]
+    )
+    job_title = StringField(
+        _l("Job title"), validators=[Optional(), Length(max=200), SingleLine(200)]
+    )
     country = SelectField(_l("Country"), choices=[], validate_choice=False)
-    city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=120), SingleLine(120)])
     attendance_mode = SelectField(
         _l("Attendance"),
         choices=[
@@ -211,7 +237,7 @@ class ManualRegistrationForm(FlaskForm):
     preferred_language = SelectField(_l("Preferred language"), choices=language_choices())
     sessions = MultiCheckboxField(_l("Sessions"), choices=[], validate_choice=False)
     accessibility_needs = TextAreaField(
-        _l("Accessibility needs"), validators=[Optional(), Length(max=2000)]
+        _l("Accessibility needs"), validators=[Optional(), Length(max=2000), MultiLine(2000)]
     )
     # Shown when two chosen sessions overlap: the organiser may keep both (audit-logged)
     allow_overlap = BooleanField(_l("Keep both sessions although they take place at the same time"))
@@ -226,8 +252,12 @@ add_i18n(BulkEmailForm, "body", _l("Message"), textarea=True, max_length=20000)
 
 
 class UserCreateForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
-    display_name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(), EmailChars(), Email(), Length(max=254)]
+    )
+    display_name = StringField(
+        _l("Name"), validators=[Optional(), Length(max=200), SingleLine(200)]
+    )
     role = SelectField(_l("Role"), choices=[])
     password = PasswordField(
         _l("Password"),

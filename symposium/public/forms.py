@@ -27,6 +27,7 @@ from ..services.registration import (
     normalize_text,
     text_problem,
 )
+from ..services.textcheck import EmailChars, MultiLine, SingleLine
 
 
 @lru_cache(maxsize=8)
@@ -96,32 +97,38 @@ class RegistrationForm(FlaskForm):
             Required(_l("Please enter your full name.")),
             MaxLength(MAX_LENGTHS["full_name"]),
             CleanText(name=True),
+            SingleLine(),
         ],
         render_kw={"autocomplete": "name", "maxlength": MAX_LENGTHS["full_name"]},
     )
     email = EmailField(
         _l("Email"),
         filters=[_strip],
-        validators=[Required(_l("Please enter your email address."))],
+        validators=[Required(_l("Please enter your email address.")), EmailChars()],
         render_kw={"autocomplete": "email", "maxlength": MAX_LENGTHS["email"], "dir": "ltr"},
     )
     organisation = StringField(
         _l("Organisation"),
         filters=[_strip],
-        validators=[Optional(), MaxLength(MAX_LENGTHS["organisation"]), CleanText()],
+        validators=[
+            Optional(),
+            MaxLength(MAX_LENGTHS["organisation"]),
+            CleanText(),
+            SingleLine(),
+        ],
         render_kw={"autocomplete": "organization", "maxlength": MAX_LENGTHS["organisation"]},
     )
     job_title = StringField(
         _l("Job title"),
         filters=[_strip],
-        validators=[Optional(), MaxLength(MAX_LENGTHS["job_title"]), CleanText()],
+        validators=[Optional(), MaxLength(MAX_LENGTHS["job_title"]), CleanText(), SingleLine()],
         render_kw={"autocomplete": "organization-title", "maxlength": MAX_LENGTHS["job_title"]},
     )
     country = SelectField(_l("Country"), choices=[], validate_choice=False)
     city = StringField(
         _l("City"),
         filters=[_strip],
-        validators=[Optional(), MaxLength(MAX_LENGTHS["city"]), CleanText()],
+        validators=[Optional(), MaxLength(MAX_LENGTHS["city"]), CleanText(), SingleLine()],
         render_kw={"autocomplete": "address-level2", "maxlength": MAX_LENGTHS["city"]},
     )
     attendance_mode = RadioField(
@@ -143,6 +150,7 @@ class RegistrationForm(FlaskForm):
             Optional(),
             MaxLength(MAX_LENGTHS["accessibility_needs"]),
             CleanText(multiline=True),
+            MultiLine(),
         ],
         render_kw={"maxlength": MAX_LENGTHS["accessibility_needs"], "rows": 3},
     )

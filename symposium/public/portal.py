@@ -1,6 +1,6 @@
 """The speaker portal: a personal link (no password) where a speaker confirms or declines their
 sessions, edits their title and biography, uploads a photo and downloads certificates.
-Also serves speaker photos, from STORAGE_DIR/photos only."""
+Also serves speaker photos, through the person row that holds them."""
 
 from __future__ import annotations
 
@@ -14,20 +14,22 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
+    send_file,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from ..extensions import db
 from ..i18n import LANGUAGES
+from ..models import Person
 from ..services import speakers
+from ..services.textcheck import MultiLine, SingleLine
 from . import bp
 
 PHOTO_NAME = re.compile(r"^[0-9a-f]{32}\.(jpg|png)$")
@@ -41,12 +43,16 @@ for _code in LANGUAGES:
     setattr(
         ProfileForm,
         f"title_{_code}",
-        StringField(_l("Title or position"), validators=[Optional(), Length(max=300)]),
+        StringField(
+            _l("Title or position"), validators=[Optional(), Length(max=300), SingleLine(300)]
+        ),
     )
     setattr(
         ProfileForm,
         f"bio_{_code}",
-        TextAreaField(_l("Biography"), validators=[Optional(), Length(max=10000)]),
+        TextAreaField(
+            _l("Biography"), validators=[Optional(), Length(max=10000), MultiLine(10000)]
+        ),
     )
 
 
@@ -162,9 +168,19 @@ def portal_photo(token):
 
 @bp.get("/photos/<name>")
 def photo(name):
-    """A speaker photo: only files with the names we generate, only from the photos folder."""
+    """A speaker photo by the name the app gave it: served only through the person row that
+    holds it, and only when that row's path is in the folder of the row's own event."""
     if not PHOTO_NAME.match(name):
         abort(404)
-    response = send_from_directory(speakers.photos_dir(), name, max_age=86400)
+    rows = db.session.scalars(
+        select(Person).where(
+            or_(Person.photo_path.like(f"photos/%/{name}"), Person.photo_path == f"photos/{name}")
+        )
+    )
+    paths = [p for p in (speakers.photo_file(row) for row in rows) if p is not None]
+    if not paths or paths[0].name != name:
+        abort(404)
+    path = paths[0]
+    response = send_file(path, max_age=86400)
     response.headers["Content-Security-Policy"] = "default-src 'none'"
     return response

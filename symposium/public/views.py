@@ -10,7 +10,7 @@ from flask import (
     current_app,
     render_template,
     request,
-    send_from_directory,
+    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -28,6 +28,7 @@ from ..i18n import (
 from ..models import SESSION_KINDS
 from ..models.types import utcnow
 from ..services import agenda_view, ics
+from ..services import speakers as speakers_service
 from ..services.events import get_published_or_404
 from . import bp, caching
 
@@ -178,10 +179,11 @@ def speaker(slug, key):
 def speaker_photo(slug, key):
     ev = get_published_or_404(slug)
     person = agenda_view.load_speaker(db.session, ev, key)
-    if person is None or not person.photo_path:
+    # only a file the app stored for this person, in this event's folder (never a path as is)
+    path = speakers_service.photo_file(person) if person is not None else None
+    if path is None:
         abort(404)
-    # send_from_directory refuses paths that leave the storage folder
-    response = send_from_directory(current_app.config["STORAGE_DIR"], person.photo_path)
+    response = send_file(path)
     response.headers["Content-Security-Policy"] = "default-src 'none'"
     return response
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -47,13 +46,9 @@ class EventData:
 
 
 def valid_timezone(name: str) -> bool:
-    if not name or "/" not in name and name != "UTC":
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+    from .textcheck import timezone_problem  # one rule for every entry (not "localtime")
+
+    return timezone_problem(name) is None
 
 
 def check_event(session: OrmSession, data: EventData, *, event: Event | None = None) -> list[str]:

@@ -72,13 +72,10 @@ def _event_dates(event: Event, lang: str) -> str:
 
 
 def _photo_url(person: Person) -> str | None:
-    if not person.photo_path:
-        return None
-    root = Path(current_app.config["STORAGE_DIR"]).resolve()
-    path = (root / person.photo_path).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        return None
-    return path2url(str(path))
+    from .speakers import photo_file  # only a file stored for this person's own event
+
+    path = photo_file(person)
+    return path2url(str(path.resolve())) if path is not None else None
 
 
 def programme_context(session: OrmSession, event: Event, lang: str, variant: str) -> dict:

@@ -30,23 +30,21 @@ def save_signature_image(event: Event, data: bytes) -> str:
 
     Re-encoding through Pillow drops metadata and anything that is not pixels.
     """
-    from PIL import Image, UnidentifiedImageError
+    from .. import uploads
 
+    # byte size, format and pixel dimensions checked before decoding (services/uploads.py)
+    box = (SIGNATURE_MAX_WIDTH, SIGNATURE_MAX_WIDTH)
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            fmt = probe.format
-            width, height = probe.size
-            if fmt not in ("PNG", "JPEG"):
-                raise CertificateError(_("Upload a PNG or JPEG image."))
-            if width * height > MAX_SIGNATURE_PIXELS:
-                raise CertificateError(_("The image is too large."))
-            probe.load()
+        with uploads.open_image(data, draft_size=box) as probe:
+            uploads.decode(probe)
+            if probe.width > SIGNATURE_MAX_WIDTH:
+                ratio = SIGNATURE_MAX_WIDTH / probe.width
+                probe.thumbnail((SIGNATURE_MAX_WIDTH, max(1, int(probe.height * ratio))))
             image = probe.convert("RGBA")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError):
+    except uploads.UploadError as exc:
+        raise CertificateError(exc.message)
+    except (OSError, SyntaxError, ValueError):
         raise CertificateError(_("The file is not a readable PNG or JPEG image."))
-    if image.width > SIGNATURE_MAX_WIDTH:
-        ratio = SIGNATURE_MAX_WIDTH / image.width
-        image = image.resize((SIGNATURE_MAX_WIDTH, max(1, int(image.height * ratio))))
     rel = f"signatures/{event.id}/{secrets.token_hex(12)}.png"
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
