@@ -112,8 +112,14 @@ def run_migrations_online():
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+            if connection.in_transaction():  # SQLAlchemy's autobegun one: Alembic left it open
+                connection.commit()
+        except BaseException:
+            if connection.in_transaction():
+                connection.rollback()
+            raise
         finally:
-            if sqlite:
+            if sqlite:  # back on, outside any transaction, before the pool reuses it
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
