@@ -369,7 +369,7 @@ def register(
     taken with the conditional UPDATE, last, so that PostgreSQL holds the hot event row for
     the shortest time before the commit.
     """
-    from . import notifications
+    from . import notices as notifications
 
     checked = check(data)
     values = dict(checked.values)
@@ -528,7 +528,7 @@ def _confirm(session: OrmSession, registration: Registration, *, by=None) -> Non
 
 def fill_free_seats(session: OrmSession, event: Event, *, by=None) -> list[Registration]:
     """Promote people from the waiting list, first come first served, while seats are free."""
-    from . import notifications
+    from . import notices as notifications
 
     promoted: list[Registration] = []
     while True:
@@ -557,7 +557,7 @@ def fill_free_seats(session: OrmSession, event: Event, *, by=None) -> list[Regis
 
 def fill_free_session_seats(session: OrmSession, item_id: int) -> list[SessionRegistration]:
     """Promote the first people of a session's waiting list while the session has seats."""
-    from . import notifications
+    from . import notices as notifications
 
     item = session.get(Session, item_id)
     promoted = []
@@ -585,7 +585,7 @@ def fill_free_session_seats(session: OrmSession, item_id: int) -> list[SessionRe
 
 def promote(session: OrmSession, registration: Registration, *, by=None) -> Registration:
     """An organiser moves a waitlisted person to confirmed, when a seat is free."""
-    from . import notifications
+    from . import notices as notifications
 
     event = registration.event
     lock_event(session, event)
@@ -623,7 +623,7 @@ def cancel(
     session: OrmSession, registration: Registration, *, by=None, notify: bool = True
 ) -> list[Registration]:
     """Cancel a registration; the freed seats go to the next people waiting (returned)."""
-    from . import notifications
+    from . import notices as notifications
 
     event = registration.event
     lock_event(session, event)
