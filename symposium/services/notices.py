@@ -93,6 +93,8 @@ def _after_commit(session):
         schedule_processing()
 
 
-@sa_event.listens_for(db.session, "after_rollback")
-def _after_rollback(session):
-    session.info.pop("registration_notices", None)
+@sa_event.listens_for(db.session, "after_transaction_end")
+def _after_transaction_end(session, transaction):
+    # After a commit the flag is already taken; a rolled-back savepoint keeps it
+    if transaction.parent is None and not transaction.nested:
+        session.info.pop("registration_notices", None)

@@ -120,9 +120,12 @@ def init_outbox_hook() -> None:
             except Exception:  # noqa: BLE001 - mail stays in the outbox for the next run
                 current_app.logger.exception("could not start email delivery")
 
-    @sa_event.listens_for(db.session, "after_rollback")
-    def after_rollback(session):
-        session.info.pop("outbox_dirty", None)
+    @sa_event.listens_for(db.session, "after_transaction_end")
+    def after_transaction_end(session, transaction):
+        # A rolled-back transaction queued nothing; a rolled-back savepoint (one email that
+        # could not be stored) leaves the flag to the emails queued around it
+        if transaction.parent is None and not transaction.nested:
+            session.info.pop("outbox_dirty", None)
 
 
 def _age(since: datetime | None, now: datetime) -> float | None:
