@@ -73,11 +73,13 @@ def test_a_notice_that_cannot_be_rendered_is_failed_and_the_others_go(app, monke
         assert owed == 0  # the bad notice is not retried for ever
 
 
-def test_an_event_title_with_a_line_break_does_not_stop_other_events_emails(app, runner):
-    """The finding: such a title broke rendering on every run, for every event."""
+@pytest.mark.parametrize("bad", ["\n", "\x00"], ids=["line-break", "nul"])
+def test_an_event_title_with_a_line_break_does_not_stop_other_events_emails(app, runner, bad):
+    """The finding: such a title (a NUL on PostgreSQL) broke rendering on every run, for
+    every event."""
     with app.app_context():
         broken = make_event(
-            db.session, "broken", title={"en": "Line\nbreak", "ar": "سطر\nجديد", "fr": "L\nB"}
+            db.session, "broken", title={"en": f"Bad{bad}title", "ar": f"سطر{bad}جديد"}
         )
         fine = make_event(db.session, "fine")
         db.session.commit()
@@ -271,6 +273,23 @@ def test_the_sweep_delivers_owed_email_without_a_commit(periodic, client):
     thread = app.extensions[scheduler.STATE_KEY]
     client.get("/healthz")
     assert app.extensions[scheduler.STATE_KEY] is thread  # one scheduler per process
+
+
+def test_the_scheduler_starts_with_the_first_request_once_per_process(periodic, monkeypatch):
+    """The reloader's watcher process creates the app but serves nothing: no thread there. A
+    process forked after the start (gunicorn) starts its own."""
+    app = periodic
+    assert app.extensions.get(scheduler.STATE_KEY) is None  # created, nothing served yet
+    app.test_client().get("/healthz")
+    first = app.extensions[scheduler.STATE_KEY]
+    assert first.is_alive()
+    app.test_client().get("/healthz")
+    assert app.extensions[scheduler.STATE_KEY] is first
+    monkeypatch.setattr(scheduler.os, "getpid", lambda: first.pid + 1)  # a forked worker
+    app.test_client().get("/healthz")
+    assert app.extensions[scheduler.STATE_KEY] is not first
+    first.stopping.set()
+    first.join(5)
 
 
 def test_celery_beat_runs_the_periodic_jobs_and_the_web_process_does_not(app):

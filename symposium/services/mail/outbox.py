@@ -154,21 +154,9 @@ def queue_status(session: OrmSession, *, count_sent: bool = True) -> dict:
             RegistrationNotice.processed_at.is_(None)
         )
     ).one()
-    if oldest is not None and oldest.tzinfo is None:  # min() skips the column type on SQLite
-        oldest = _as_utc(oldest)
-    if oldest_owed is not None and oldest_owed.tzinfo is None:
-        oldest_owed = _as_utc(oldest_owed)
     return {
         "counts": counts,
         "oldest_pending_age_seconds": _age(oldest, now),
         "notices_to_render": owed,
         "oldest_notice_age_seconds": _age(oldest_owed, now),
     }
-
-
-def _as_utc(value) -> datetime:
-    from datetime import UTC
-
-    if isinstance(value, str):  # SQLite returns min() of a DATETIME column as text
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC)
