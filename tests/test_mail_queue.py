@@ -73,6 +73,32 @@ def test_a_notice_that_cannot_be_rendered_is_failed_and_the_others_go(app, monke
         assert owed == 0  # the bad notice is not retried for ever
 
 
+def test_an_email_the_database_refuses_is_failed_and_the_others_are_stored(app, monkeypatch):
+    real_queue = mail.queue_email
+
+    def queue(session, message, **kwargs):
+        row = real_queue(session, message, **kwargs)
+        if message.recipient == "bad@example.org":
+            row.recipient = None  # NOT NULL: the database refuses this row
+        return row
+
+    monkeypatch.setattr(mail, "queue_email", queue)
+    with app.app_context():
+        event = make_event(db.session)
+        db.session.commit()
+        _register_without_emails(
+            db.session, event, "a@example.org", "bad@example.org", "c@example.org"
+        )
+        assert notifications.process_pending() == 2
+        assert _statuses_by_recipient(db.session) == {
+            "a@example.org": "sent",
+            "bad@example.org": "failed",
+            "c@example.org": "sent",
+        }
+        failed = db.session.scalar(db.select(OutboxEmail).where(OutboxEmail.status == "failed"))
+        assert "IntegrityError" in failed.last_error
+
+
 @pytest.mark.parametrize("bad", ["\n", "\x00"], ids=["line-break", "nul"])
 def test_an_event_title_with_a_line_break_does_not_stop_other_events_emails(app, runner, bad):
     """The finding: such a title (a NUL on PostgreSQL) broke rendering on every run, for

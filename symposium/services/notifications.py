@@ -168,34 +168,56 @@ def process_pending(limit: int = 200) -> int:
                 selectinload(RegistrationNotice.signup).joinedload(SessionRegistration.session),
             )
         ).all()
+        built = []
         for notice in notices:
-            registration = notice.registration
-            if registration.anonymised_at is not None:
-                continue
-            if _queue_notice(notice):
-                queued += 1
+            if notice.registration.anonymised_at is None and (message := _build(notice)):
+                built.append((notice, message))
+        queued += _queue(built)
         db.session.commit()  # the outbox's after-commit hook starts the delivery
         if len(ids) < limit:
             return queued
 
 
-def _queue_notice(notice: RegistrationNotice) -> bool:
-    """Render one notice into the outbox (in a savepoint); a notice that cannot be rendered
-    or stored becomes a ``failed`` outbox row with the reason instead. True when queued."""
+def _failed(notice: RegistrationNotice, exc: Exception) -> None:
+    """A notice that cannot be rendered or stored: a ``failed`` outbox row with the reason."""
     registration = notice.registration
-    kind = KINDS[notice.kind]
+    current_app.logger.warning(
+        "registration email %s for registration %s cannot be rendered: %s",
+        notice.kind,
+        registration.id,
+        exc,
+    )
+    mail.record_failed(db.session, recipient=registration.email, kind=KINDS[notice.kind], error=exc)
+
+
+def _build(notice: RegistrationNotice):
+    try:
+        return build_email(db.session, notice.registration, notice.kind, signup=notice.signup)
+    except Exception as exc:  # noqa: BLE001 - one bad email must not block the others
+        _failed(notice, exc)
+        return None
+
+
+def _queue(built: list) -> int:
+    """Put the built emails in the outbox: all at once in a savepoint, and if the database
+    refuses one (a NUL on PostgreSQL...), one savepoint each. Returns how many were queued."""
     try:
         with db.session.begin_nested():
-            message = build_email(db.session, registration, notice.kind, signup=notice.signup)
-            mail.queue_email(db.session, message, kind=kind)
+            for notice, message in built:
+                mail.queue_email(db.session, message, kind=KINDS[notice.kind])
             db.session.flush()
-        return True
-    except Exception as exc:  # noqa: BLE001 - one bad email must not block the others
+        return len(built)
+    except Exception as exc:  # noqa: BLE001 - find the one the database refuses
         current_app.logger.warning(
-            "registration email %s for registration %s cannot be rendered: %s",
-            kind,
-            registration.id,
-            exc,
+            "storing %d emails at once failed (%s): one by one", len(built), exc
         )
-        mail.record_failed(db.session, recipient=registration.email, kind=kind, error=exc)
-        return False
+    queued = 0
+    for notice, message in built:
+        try:
+            with db.session.begin_nested():
+                mail.queue_email(db.session, message, kind=KINDS[notice.kind])
+                db.session.flush()
+            queued += 1
+        except Exception as exc:  # noqa: BLE001 - one bad email must not block the others
+            _failed(notice, exc)
+    return queued
