@@ -20,6 +20,7 @@ import secrets
 import smtplib
 import ssl
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.headerregistry import Address
@@ -27,7 +28,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import and_, case, or_, update
+from sqlalchemy import and_, case, literal, null, or_, text, update
 
 from ...extensions import db
 from ...models import OutboxEmail
@@ -240,53 +241,71 @@ class Outcome:
 
 
 def step(claim: Claim, done: Outcome | None, begin: int | None) -> tuple[int | None, float | None]:
-    """One transaction between two messages: record ``done``'s result, renew the lease on the
-    rest of the claim, and count an attempt for ``begin``.
+    """One transaction (one UPDATE) between two messages: record ``done``'s result, renew the
+    lease on the rest of the claim, and count an attempt for ``begin``.
 
     Returns (the attempts of ``begin`` if this run still holds it, else None;
     the back-off in seconds when ``done`` failed and will be retried)."""
     now = utcnow()
+    values: dict = {"next_attempt_at": now + timedelta(seconds=lease_seconds())}
+    if begin is not None:
+        values["attempts"] = OutboxEmail.attempts + case((OutboxEmail.id == begin, 1), else_=0)
     delay = None
     if done is not None:
-        delay = _record(claim, done, now)
-    attempts = None
-    if begin is not None:
-        rows = db.session.execute(
-            update(OutboxEmail)
-            .where(_held(claim))
-            .values(
-                next_attempt_at=now + timedelta(seconds=lease_seconds()),
-                attempts=OutboxEmail.attempts + case((OutboxEmail.id == begin, 1), else_=0),
-            )
-            .returning(OutboxEmail.id, OutboxEmail.attempts)
-            .execution_options(synchronize_session=False)
-        ).all()
-        attempts = dict(rows).get(begin)
+        result, delay = _result(done, now)
+        is_done = OutboxEmail.id == done.email_id
+        for name, value in result.items():
+            column = getattr(OutboxEmail, name)
+            new = null() if value is None else literal(value, column.type)
+            values[name] = case((is_done, new), else_=values.get(name, column))
+    rows = db.session.execute(
+        update(OutboxEmail)
+        .where(_held(claim))
+        .values(**values)
+        .returning(OutboxEmail.id, OutboxEmail.attempts)
+        .execution_options(synchronize_session=False)
+    ).all()
     db.session.commit()
-    return attempts, delay
+    return (dict(rows).get(begin) if begin is not None else None), delay
 
 
-def _record(claim: Claim, done: Outcome, now) -> float | None:
-    """The result of one attempt, only if this run still holds the email."""
-    delay = None
+def _result(done: Outcome, now) -> tuple[dict, float | None]:
+    """The columns that record one attempt's result, and the back-off when it is retried."""
     if done.error is None:
         values = {"status": "sent", "sent_at": now, "last_error": None, "next_attempt_at": None}
-    elif is_permanent(done.error) or done.attempts >= max_attempts():
+        return {"claimed_by": None, **values}, None
+    if is_permanent(done.error) or done.attempts >= max_attempts():
         values = {"status": "failed", "next_attempt_at": None, "last_error": error_text(done.error)}
-    else:
-        delay = min(2**done.attempts * 5, 3600)
-        values = {
-            "status": "pending",
-            "next_attempt_at": now + timedelta(seconds=delay),
-            "last_error": error_text(done.error),
-        }
-    db.session.execute(
-        update(OutboxEmail)
-        .where(_held(claim), OutboxEmail.id == done.email_id)
-        .values(claimed_by=None, **values)
-        .execution_options(synchronize_session=False)
-    )
-    return delay
+        return {"claimed_by": None, **values}, None
+    delay = min(2**done.attempts * 5, 3600)
+    values = {
+        "status": "pending",
+        "next_attempt_at": now + timedelta(seconds=delay),
+        "last_error": error_text(done.error),
+    }
+    return {"claimed_by": None, **values}, delay
+
+
+@contextmanager
+def _async_commits():
+    """On PostgreSQL, the run's commits do not wait for the WAL flush: a killed worker loses
+    nothing (the server has its commits); a crash of the database server itself may forget
+    the last records of the run, whose emails are then sent again with the same Message-ID."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        db.session.execute(text("SET synchronous_commit TO OFF"))
+        db.session.commit()
+    try:
+        yield
+    finally:
+        if postgres:
+            try:
+                db.session.rollback()
+                db.session.execute(text("RESET synchronous_commit"))
+                db.session.commit()
+            except Exception:  # noqa: BLE001 - the connection is then invalidated anyway
+                db.session.rollback()
+                db.session.connection().invalidate()
 
 
 def send_claim(claim: Claim) -> tuple[int, float | None]:
@@ -340,7 +359,8 @@ def deliver_pending(limit: int | None = None) -> int:
         return _deliver_pending(limit)
     _run.transport = _Transport()
     try:
-        return _deliver_pending(limit)
+        with _async_commits():
+            return _deliver_pending(limit)
     finally:
         transport, _run.transport = _run.transport, None
         transport.close()
