@@ -100,8 +100,8 @@ def test_stored_messages_use_crlf_line_endings(app):
 
 
 def test_an_email_claimed_by_a_run_that_died_is_sent_after_its_lease(app, monkeypatch):
-    """A run claims its batch as "sending" for SENDING_LEASE: if the process dies before
-    recording the result, the email is due again afterwards, never lost."""
+    """A run claims its batch as "sending" for its lease (MAIL_LEASE_SECONDS): if the process
+    dies before recording the result, the email is due again afterwards, never lost."""
     calls = []
     monkeypatch.setattr(delivery, "_transport_send", lambda raw, rcpt: calls.append(rcpt))
     with app.app_context():
