@@ -76,9 +76,7 @@ def test_a_killed_delivery_run_loses_nothing_and_sends_nothing_twice(app, sink, 
     killed_at = time.monotonic()
     assert len(recorder.accepted) == 12
 
-    app.config.update(
-        MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_LEASE_SECONDS=LEASE
-    )
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_LEASE_SECONDS=LEASE)
     with app.app_context():
         # The next runs (the sweep, cron) take what is due: the unclaimed emails at once, the
         # dead run's when its lease ends
