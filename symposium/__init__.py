@@ -71,9 +71,9 @@ def configure_extensions(app: Flask) -> None:
     limiter.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
-    from .services.mail import init_outbox_hook
+    from .services import mail
 
-    init_outbox_hook()
+    mail.init_app(app)
 
 
 def configure_i18n(app: Flask) -> None:
@@ -130,6 +130,10 @@ def configure_errors(app: Flask) -> None:
 def configure_health(app: Flask) -> None:
     @app.get("/healthz")
     def healthz():
+        """200 while the database answers ("status": "degraded" when email waits too long),
+        503 when it does not. ``mail_queue``: counts, the oldest unsent email's age."""
+        from .services.mail import queue_status
+
         try:
             db.session.execute(text("SELECT 1"))
             ok = True
@@ -140,6 +144,21 @@ def configure_health(app: Flask) -> None:
             "status": "ok" if ok else "unavailable",
             "database": "reachable" if ok else "unreachable",
         }
+        if ok:
+            try:
+                queue = queue_status(db.session, count_sent=False)
+            except Exception:  # noqa: BLE001 - the queue's figures are extra information
+                db.session.rollback()
+                app.logger.exception("could not read the mail queue")
+                body["status"] = "degraded"
+                body["mail_queue"] = {"status": "unknown"}
+            else:
+                limit = float(app.config.get("MAIL_QUEUE_MAX_AGE_SECONDS") or 900)
+                ages = (queue["oldest_pending_age_seconds"], queue["oldest_notice_age_seconds"])
+                late = any(age is not None and age > limit for age in ages)
+                body["mail_queue"] = {"status": "late" if late else "ok", **queue}
+                if late:
+                    body["status"] = "degraded"
         return jsonify(body), 200 if ok else 503
 
 

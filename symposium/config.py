@@ -94,11 +94,20 @@ class Config:
     MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 5)
     # The mail server accepts SMTPUTF8 (non-ASCII addresses); otherwise they are refused at entry
     MAIL_SMTPUTF8 = _bool("MAIL_SMTPUTF8", False)
+    # A delivery run's claim on its emails, renewed while it sends (docs/mail.md)
+    MAIL_LEASE_SECONDS = float(os.environ.get("MAIL_LEASE_SECONDS") or 60)
+    # The periodic sweep: render owed emails and deliver the outbox this often
+    MAIL_SWEEP_SECONDS = float(os.environ.get("MAIL_SWEEP_SECONDS") or 60)
+    # /healthz says "degraded" when an email has waited longer than this
+    MAIL_QUEUE_MAX_AGE_SECONDS = float(os.environ.get("MAIL_QUEUE_MAX_AGE_SECONDS") or 900)
 
     # Background jobs
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL")
     CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND")
     JOBS_EAGER = _bool("JOBS_EAGER", False)
+    # Periodic jobs (the mail sweep) in a thread of the web process; Celery beat instead when
+    # CELERY_BROKER_URL is set
+    SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", True)
 
     # Rate limits
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
@@ -140,3 +149,4 @@ class TestingConfig(Config):
     MAIL_SERVER = None
     CELERY_BROKER_URL = None
     SESSION_COOKIE_SECURE = False
+    SCHEDULER_ENABLED = False

@@ -13,52 +13,17 @@ expiry so that a lost run cannot block the job), shared by all web processes.
 
 from __future__ import annotations
 
-import importlib
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask, current_app
 
+from .job_runner import _queued, claim_flag, release_flag, resolve, run_job
+
+__all__ = ["_queued", "enqueue", "resolve", "run_job", "wait_for_idle"]
+
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
-
-
-def resolve(path: str):
-    module_name, _, attr = path.partition(":")
-    return getattr(importlib.import_module(module_name), attr)
-
-
-def run_job(
-    app: Flask,
-    path: str,
-    args: list,
-    kwargs: dict,
-    *,
-    reraise: bool = False,
-    release: str | None = None,
-) -> None:
-    """Run a job in a fresh application context (so with its own database session).
-
-    ``release`` names the coalescing flag of the run: it is cleared as the run starts, so a
-    commit made from now on queues another run."""
-    from .extensions import db
-
-    if release:
-        try:
-            _release(app, release)
-        except Exception:  # noqa: BLE001 - the run goes on; the flag expires by itself
-            app.logger.exception("could not clear the queued flag %s", release)
-    with app.app_context():
-        try:
-            resolve(path)(*args, **kwargs)
-        except Exception:  # noqa: BLE001 - a job's failure is logged, never crashes the app
-            db.session.rollback()
-            app.logger.exception("Background job %s failed", path)
-            if reraise:
-                raise
-        finally:
-            db.session.remove()
 
 
 def _get_executor() -> ThreadPoolExecutor:
@@ -83,14 +48,14 @@ def enqueue(path: str, *args, delay: float = 0, coalesce: bool = False, **kwargs
     release = None
     if coalesce:
         release = f"symposium:queued:{path}"
-        if not _claim(app, release, delay):
+        if not claim_flag(app, release, delay):
             return
     try:
         _submit(app, path, list(args), kwargs, delay, release)
     except Exception:
         if release:
             try:
-                _release(app, release)
+                release_flag(app, release)
             except Exception:  # noqa: BLE001 - the flag expires; the first error matters
                 app.logger.exception("could not clear the queued flag %s", release)
         raise
@@ -116,59 +81,6 @@ def _submit(app: Flask, path: str, args: list, kwargs: dict, delay: float, relea
         timer.start()
     else:
         _get_executor().submit(run_job, app, path, args, kwargs, release=release)
-
-
-# --------------------------------------------------------------------------- coalescing flags
-
-_queued_lock = threading.Lock()
-_redis_clients: dict[str, object] = {}
-
-
-def _queued(app: Flask) -> dict[str, float]:
-    """In-process flags of this application: key -> expiry (monotonic clock)."""
-    return app.extensions.setdefault("symposium.jobs.queued", {})
-
-
-def _shared_store(app: Flask):
-    """The Redis client of the Celery broker, when jobs go to Celery on Redis (else None:
-    no flag is shared between processes, and Celery runs are not coalesced)."""
-    broker = app.config.get("CELERY_BROKER_URL") or ""
-    if not broker.startswith(("redis://", "rediss://", "unix://")):
-        return None
-    client = _redis_clients.get(broker)
-    if client is None:
-        import redis
-
-        client = _redis_clients[broker] = redis.Redis.from_url(broker)
-    return client
-
-
-def _claim(app: Flask, key: str, delay: float) -> bool:
-    """Set the flag ``key``; False when it was already set (a run is queued)."""
-    if app.config.get("CELERY_BROKER_URL"):
-        store = _shared_store(app)
-        if store is None:
-            return True
-        # Expires in case the run is lost (a worker killed before it started)
-        ttl_ms = int((delay + 60) * 1000)
-        return bool(store.set(key, 1, nx=True, px=ttl_ms))
-    now = time.monotonic()
-    with _queued_lock:
-        queued = _queued(app)
-        if queued.get(key, 0) > now:
-            return False
-        queued[key] = now + delay + 60
-        return True
-
-
-def _release(app: Flask, key: str) -> None:
-    if app.config.get("CELERY_BROKER_URL"):
-        store = _shared_store(app)
-        if store is not None:
-            store.delete(key)
-        return
-    with _queued_lock:
-        _queued(app).pop(key, None)
 
 
 def wait_for_idle(timeout: float = 30) -> None:

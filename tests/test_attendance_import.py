@@ -16,7 +16,9 @@ from tests.pdf_helpers import make_registration
 
 
 def _people(session):
-    event = make_event(session, "att", day=date(2026, 1, 24))  # over: attendance may be recorded, certificates issued
+    event = make_event(
+        session, "att", day=date(2026, 1, 24)
+    )  # over: attendance may be recorded, certificates issued
     make_registration(session, event, "Ana", "ana@example.org", attended=False)
     make_registration(session, event, "Bo", "bo@example.org", attended=True)
     make_registration(session, event, "Cy", "cy@example.org", attended=False, status="waitlisted")

@@ -10,6 +10,7 @@ from symposium.extensions import db
 from symposium.models import OutboxEmail
 from symposium.models.types import utcnow
 from symposium.services import mail
+from symposium.services.mail import delivery
 
 
 def _outbox_files(app):
@@ -55,7 +56,7 @@ def test_failed_delivery_is_retried_then_marked_failed(app, monkeypatch):
         if len(calls) == 1:
             raise OSError("connection refused")
 
-    monkeypatch.setattr(mail, "_transport_send", flaky)
+    monkeypatch.setattr(delivery, "_transport_send", flaky)
     with app.app_context():
         mail.queue_email(db.session, mail.build_message(to="y@example.org", subject="s", text="t"))
         db.session.commit()
@@ -65,7 +66,7 @@ def test_failed_delivery_is_retried_then_marked_failed(app, monkeypatch):
     def broken(raw, recipient):
         raise OSError("still down")
 
-    monkeypatch.setattr(mail, "_transport_send", broken)
+    monkeypatch.setattr(delivery, "_transport_send", broken)
     with app.app_context():
         mail.queue_email(db.session, mail.build_message(to="z@example.org", subject="s", text="t"))
         db.session.commit()
@@ -99,10 +100,10 @@ def test_stored_messages_use_crlf_line_endings(app):
 
 
 def test_an_email_claimed_by_a_run_that_died_is_sent_after_its_lease(app, monkeypatch):
-    """A run claims its batch as "sending" for SENDING_LEASE: if the process dies before
-    recording the result, the email is due again afterwards, never lost."""
+    """A run claims its batch as "sending" for its lease (MAIL_LEASE_SECONDS): if the process
+    dies before recording the result, the email is due again afterwards, never lost."""
     calls = []
-    monkeypatch.setattr(mail, "_transport_send", lambda raw, rcpt: calls.append(rcpt))
+    monkeypatch.setattr(delivery, "_transport_send", lambda raw, rcpt: calls.append(rcpt))
     with app.app_context():
         mail.queue_email(db.session, mail.build_message(to="w@example.org", subject="s", text="t"))
         db.session.info.pop("outbox_dirty")  # no delivery run after this commit
@@ -129,9 +130,11 @@ def _queue_undelivered(count: int, prefix: str) -> None:
     db.session.commit()
 
 
-def test_one_run_sends_a_batch_with_a_few_transactions(app, monkeypatch):
+def test_one_run_records_each_email_in_one_transaction(app, monkeypatch):
+    """Each result is recorded before the next email goes (a killed run loses at most the one
+    in flight), in the same transaction that renews the lease: one commit per email."""
     calls = []
-    monkeypatch.setattr(mail, "_transport_send", lambda raw, rcpt: calls.append(rcpt))
+    monkeypatch.setattr(delivery, "_transport_send", lambda raw, rcpt: calls.append(rcpt))
     with app.app_context():
         _queue_undelivered(30, "b")
         commits = []
@@ -145,17 +148,15 @@ def test_one_run_sends_a_batch_with_a_few_transactions(app, monkeypatch):
         finally:
             sa_event.remove(db.session, "after_commit", count)
         assert sorted(calls) == sorted(f"b{i}@example.org" for i in range(30))
-        assert len(commits) <= 6  # two claims and their records (not two per email)
+        # one per email, plus the claims, their last records (and the commit mode on PostgreSQL)
+        assert len(commits) <= 30 + 7
         statuses = db.session.scalars(db.select(OutboxEmail.status)).all()
         assert set(statuses) == {"sent"}
 
 
-def test_a_run_records_what_it_sent_claim_by_claim_and_never_overwrites_a_takeover(
-    app, monkeypatch
-):
-    """Emails are claimed CLAIM_SIZE at a time and recorded after each claim, so a run that
-    dies loses at most the email in flight; a run whose lease ran out (another run took the
-    emails over) records nothing over the other run's state."""
+def test_a_run_that_dies_keeps_only_its_unsent_emails_until_its_lease_ends(app, monkeypatch):
+    """What a run sent is recorded email by email; the emails it still held when it died are
+    due again when its lease ends, and a run whose emails were taken over sends none of them."""
     calls = []
 
     def crash_on_25th(raw, rcpt):
@@ -163,7 +164,7 @@ def test_a_run_records_what_it_sent_claim_by_claim_and_never_overwrites_a_takeov
         if len(calls) == 25:
             raise KeyboardInterrupt  # the process is stopped while sending
 
-    monkeypatch.setattr(mail, "_transport_send", crash_on_25th)
+    monkeypatch.setattr(delivery, "_transport_send", crash_on_25th)
     with app.app_context():
         _queue_undelivered(30, "c")
         try:
@@ -171,9 +172,8 @@ def test_a_run_records_what_it_sent_claim_by_claim_and_never_overwrites_a_takeov
         except KeyboardInterrupt:
             pass
         statuses = db.session.scalars(db.select(OutboxEmail.status).order_by(OutboxEmail.id))
-        # the first claim (20) is recorded; of the second (10), the 4 sent before the crash
         assert list(statuses) == ["sent"] * 24 + ["sending"] * 6
-        assert mail._claim_batch(mail.CLAIM_SIZE) is None  # held until their lease runs out
+        assert mail.claim_batch(mail.CLAIM_SIZE) is None  # held until their lease runs out
 
         db.session.execute(
             db.update(OutboxEmail)
@@ -181,45 +181,40 @@ def test_a_run_records_what_it_sent_claim_by_claim_and_never_overwrites_a_takeov
             .values(next_attempt_at=utcnow() - timedelta(seconds=1))
         )
         db.session.commit()
-        lease, rows = mail._claim_batch(mail.CLAIM_SIZE)  # the next run takes them over
-        assert len(rows) == 6
-        ids = [row[0] for row in rows]
-        taken_over = lease + timedelta(minutes=1)
+        stalled = mail.claim_batch(mail.CLAIM_SIZE)  # a run that will stall
+        assert len(stalled.rows) == 6
         db.session.execute(
-            db.update(OutboxEmail).where(OutboxEmail.id.in_(ids)).values(next_attempt_at=taken_over)
+            db.update(OutboxEmail)
+            .where(OutboxEmail.status == "sending")
+            .values(next_attempt_at=utcnow() - timedelta(seconds=1))
         )
         db.session.commit()
-        monkeypatch.setattr(mail, "_transport_send", lambda raw, rcpt: None)
-        assert mail._send_batch(lease, rows) == (6, None)  # sent, but no longer this run's
-        assert mail._record_failure(ids[0], lease, OSError("late")) is None
-        db.session.expire_all()
-        rows_now = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.id.in_(ids)))
-        assert {(r.status, r.next_attempt_at) for r in rows_now} == {("sending", taken_over)}
+        taker = mail.claim_batch(mail.CLAIM_SIZE)  # its lease ran out: another run takes over
+        assert [row[0] for row in taker.rows] == [row[0] for row in stalled.rows]
+        sent_late = []
+        monkeypatch.setattr(delivery, "_transport_send", lambda raw, rcpt: sent_late.append(rcpt))
+        assert mail.send_claim(stalled) == (0, None)  # the stalled run sends none of them
+        assert sent_late == []
+        assert mail.send_claim(taker) == (6, None)
+        assert sorted(sent_late) == sorted(f"c{i}@example.org" for i in range(24, 30))
 
 
-def test_a_slow_run_gives_back_what_it_cannot_send_before_its_lease_ends(app, monkeypatch):
-    """A minute before the lease runs out the run stops and puts the unsent emails back in the
-    queue (no attempt counted), instead of racing the run that would take them over."""
-    real_now = mail.utcnow
-    late = {"on": False}
-    calls = []
+def test_a_slow_run_renews_its_lease_so_no_other_run_takes_its_emails(app, monkeypatch):
+    app.config["MAIL_LEASE_SECONDS"] = 60
+    real_now = delivery.utcnow
+    shift = {"by": timedelta(0)}
+    monkeypatch.setattr(delivery, "utcnow", lambda: real_now() + shift["by"])
 
-    def transport(raw, rcpt):
-        calls.append(rcpt)
-        if len(calls) == 3:
-            late["on"] = True  # the server was slow: the lease is nearly over
-
-    monkeypatch.setattr(mail, "_transport_send", transport)
-    monkeypatch.setattr(
-        mail, "utcnow", lambda: real_now() + (mail.SENDING_LEASE if late["on"] else timedelta(0))
-    )
     with app.app_context():
-        _queue_undelivered(5, "s")
-        lease, rows = mail._claim_batch(mail.CLAIM_SIZE)
-        assert mail._send_batch(lease, rows) == (3, None)
-        emails = db.session.scalars(db.select(OutboxEmail).order_by(OutboxEmail.id)).all()
-        assert [(e.status, e.attempts) for e in emails] == [("sent", 1)] * 3 + [("pending", 0)] * 2
-        assert emails[3].next_attempt_at is None
+        _queue_undelivered(3, "s")
+        claim = mail.claim_batch(mail.CLAIM_SIZE)
+        ids = [row[0] for row in claim.rows]
+        shift["by"] = timedelta(seconds=50)  # a slow server: 50 s for the first email
+        assert delivery.step(claim, delivery.Outcome(ids[0], 1), ids[1]) == (2 - 1, None)
+        shift["by"] = timedelta(seconds=90)  # past the first lease, within the renewed one
+        assert mail.claim_batch(mail.CLAIM_SIZE) is None
+        shift["by"] = timedelta(seconds=111)  # the run is gone: its lease ended
+        assert [row[0] for row in mail.claim_batch(mail.CLAIM_SIZE).rows] == ids[1:]
 
 
 def test_eager_retries_end_with_every_email_failed(app, monkeypatch):
@@ -229,7 +224,7 @@ def test_eager_retries_end_with_every_email_failed(app, monkeypatch):
     def refuse(raw, rcpt):
         raise OSError("refused")
 
-    monkeypatch.setattr(mail, "_transport_send", refuse)
+    monkeypatch.setattr(delivery, "_transport_send", refuse)
     with app.app_context():
         _queue_undelivered(45, "f")
         assert mail.deliver_pending() == 0

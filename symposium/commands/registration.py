@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import AppGroup
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
 from . import event_or_fail
@@ -68,25 +68,51 @@ def fill_seats_command(slug):
 
 @mail_cli.command("send-pending")
 def send_pending_command():
-    """Deliver the emails waiting in the outbox (those due now)."""
-    from ..services.mail import deliver_pending
-    from ..services.notifications import process_pending
+    """Render owed emails and deliver the outbox now (e.g. from cron). Emails that cannot be
+    rendered or sent are marked failed (see ``mail status``); the others still go."""
+    from ..services.mail import sweep
 
-    rendered = process_pending()
-    sent = deliver_pending()
+    rendered, sent = sweep.run()
     click.echo(f"rendered {rendered}, sent {sent}")
 
 
-@mail_cli.command("status")
-def status_command():
-    """Count the outbox emails by status."""
-    from ..models import OutboxEmail
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
 
-    rows = db.session.execute(
-        select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)
-    ).all()
-    for status, count in sorted(rows):
-        click.echo(f"{status}\t{count}")
+
+@mail_cli.command("status")
+@click.option(
+    "--failed",
+    "show_failed",
+    default=10,
+    show_default=True,
+    help="List this many of the latest failed emails with their reason.",
+)
+def status_command(show_failed):
+    """Count the outbox emails by status, with the age of the oldest one still to send."""
+    from ..models import OutboxEmail
+    from ..services.mail import queue_status
+
+    status = queue_status(db.session)
+    for name, count in status["counts"].items():
+        click.echo(f"{name}\t{count}")
+    click.echo(f"oldest pending\t{_age(status['oldest_pending_age_seconds'])}")
+    click.echo(f"to render\t{status['notices_to_render']}")
+    click.echo(f"oldest to render\t{_age(status['oldest_notice_age_seconds'])}")
+    if show_failed and status["counts"]["failed"]:
+        rows = db.session.execute(
+            select(OutboxEmail.id, OutboxEmail.kind, OutboxEmail.recipient, OutboxEmail.last_error)
+            .where(OutboxEmail.status == "failed")
+            .order_by(OutboxEmail.id.desc())
+            .limit(show_failed)
+        ).all()
+        for row in rows:
+            click.echo(f"failed #{row.id}\t{row.kind or ''}\t{row.recipient}\t{row.last_error}")
 
 
 def register(app: Flask) -> None:

@@ -244,7 +244,22 @@ class ManualRegistrationForm(FlaskForm):
 
 
 class BulkEmailForm(FlaskForm):
-    pass
+    """Subjects are one-line headers: a line break or another control character is refused."""
+
+    def validate(self, extra_validators=None):
+        extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}
+        for code in LANGUAGES:
+            extra.setdefault(f"subject_{code}", []).append(self.one_line_subject)
+        return super().validate(extra_validators=extra)
+
+    @staticmethod
+    def one_line_subject(form, field):
+        from wtforms.validators import ValidationError
+
+        from ..services.mail import has_control_characters
+
+        if field.data and has_control_characters(field.data):
+            raise ValidationError(_l("Write the subject on one line, without control characters."))
 
 
 add_i18n(BulkEmailForm, "subject", _l("Subject"), max_length=300)

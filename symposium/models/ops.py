@@ -1,10 +1,11 @@
-"""Operational tables: the email outbox, background jobs and the audit log."""
+"""Operational tables: the email outbox, bulk-email unsubscriptions, background jobs and the
+audit log."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -15,6 +16,9 @@ class OutboxEmail(db.Model):
     """An email written in the same transaction as the change it reports (transactional outbox).
 
     A background job delivers it; a failed attempt is retried; nothing is lost on a crash.
+    A run holds the emails it claimed (``claimed_by``) until ``next_attempt_at`` (a short lease
+    it renews while sending); ``message_id`` is the Message-ID written into ``message`` once,
+    so every attempt sends the same one and receivers can drop a duplicate.
     """
 
     __tablename__ = "outbox_email"
@@ -31,6 +35,24 @@ class OutboxEmail(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class EmailUnsubscribe(db.Model):
+    """Someone who asked for no more bulk email about one event (List-Unsubscribe, RFC 8058).
+
+    Transactional emails (confirmation, promotion, certificate...) still go to them.
+    """
+
+    __tablename__ = "email_unsubscribe"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    email_normalized: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("event_id", "email_normalized"),)
 
 
 class Job(db.Model):

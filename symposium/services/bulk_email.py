@@ -1,4 +1,9 @@
-"""Email a filtered set of registrations, each in their own language, through the job queue."""
+"""Email a filtered set of registrations, each in their own language, through the job queue.
+
+Each message carries List-Unsubscribe (a personal link) and List-Unsubscribe-Post (RFC 8058
+one-click); people who unsubscribed from the event's bulk email are skipped. A message that
+cannot be built becomes a ``failed`` outbox row with its reason; the others still go.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from ..extensions import db
 from ..i18n import LANGUAGES, clean_i18n, language
 from ..models import Event, Job, Registration
 from ..models.types import utcnow
-from . import audit, mail
+from . import audit, mail, unsubscribe
 from .exports import filtered_query
 
 BATCH = 50
@@ -42,6 +47,17 @@ def start_bulk_email(
     """Create the Job row (total = number of recipients). Enqueue ``run`` after the commit."""
     subjects, bodies = clean_i18n(subjects), clean_i18n(bodies)
     default = event.default_language
+    bad = [code for code, subject in subjects.items() if mail.has_control_characters(subject)]
+    if bad:
+        raise BulkEmailError(
+            [
+                _(
+                    "Subject (%(language)s): write it on one line, without control characters.",
+                    language=code,
+                )
+                for code in bad
+            ]
+        )
     if not subjects.get(default) or not bodies.get(default):
         raise BulkEmailError(
             [_("Write the subject and the message at least in the event's default language.")]
@@ -105,36 +121,29 @@ def run(job_id: int) -> None:
                 )
             ).all()
             job.total = len(ids)
+            unsubscribed = unsubscribe.unsubscribed_emails(db.session, event.id)
+            queued = skipped = failed = 0
             for start in range(0, len(ids), BATCH):
                 chunk = ids[start : start + BATCH]
                 regs = db.session.scalars(
                     select(Registration).where(Registration.id.in_(chunk))
                 ).all()
                 for reg in regs:
+                    if reg.email_normalized in unsubscribed:
+                        skipped += 1
+                        continue
                     lang = pick_language(
                         reg.preferred_language, subjects, bodies, event.default_language
                     )
-                    with language(lang):
-                        context = {
-                            "event": event,
-                            "registration": reg,
-                            "body": bodies[lang],
-                            "link": _selfservice_link(reg, lang),
-                            "lang": lang,
-                        }
-                        message = mail.build_message(
-                            to=reg.email,
-                            subject=subjects[lang],
-                            text=render_template("email/bulk_message.txt", **context),
-                            html=render_template("email/bulk_message.html", **context),
-                            lang=lang,
-                        )
-                    mail.queue_email(db.session, message, kind="bulk", job_id=job.id)
+                    if _queue_one(event, job, reg, lang, subjects[lang], bodies[lang]):
+                        queued += 1
+                    else:
+                        failed += 1
                 job.done = min(job.total, start + len(chunk))
                 db.session.commit()
         job.status = "done"
         job.finished_at = utcnow()
-        job.result = {"queued": job.done}
+        job.result = {"queued": queued, "unsubscribed": skipped, "failed": failed}
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
@@ -144,3 +153,39 @@ def run(job_id: int) -> None:
         job.finished_at = utcnow()
         db.session.commit()
         raise
+
+
+def _queue_one(event: Event, job: Job, reg: Registration, lang: str, subject: str, body: str):
+    """Queue one recipient's message (in a savepoint); a message that cannot be built or
+    stored becomes a ``failed`` outbox row with the reason instead. True when queued."""
+    try:
+        with db.session.begin_nested():
+            with language(lang):
+                context = {
+                    "event": event,
+                    "registration": reg,
+                    "body": body,
+                    "link": _selfservice_link(reg, lang),
+                    "unsubscribe_link": unsubscribe.link(reg, lang),
+                    "lang": lang,
+                }
+                message = mail.build_message(
+                    to=reg.email,
+                    subject=subject,
+                    text=render_template("email/bulk_message.txt", **context),
+                    html=render_template("email/bulk_message.html", **context),
+                    lang=lang,
+                    headers={
+                        "List-Unsubscribe": f"<{context['unsubscribe_link']}>",
+                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                    },
+                )
+            mail.queue_email(db.session, message, kind="bulk", job_id=job.id)
+            db.session.flush()
+        return True
+    except Exception as exc:  # noqa: BLE001 - one bad message must not fail the whole job
+        current_app.logger.warning("bulk email to registration %s cannot be built: %s", reg.id, exc)
+        mail.record_failed(
+            db.session, recipient=reg.email, kind="bulk", error=exc, subject=subject, job_id=job.id
+        )
+        return False

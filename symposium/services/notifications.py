@@ -3,10 +3,11 @@
 Each email is rendered in the registrant's preferred language (subject, plain text and HTML),
 carries the personal link (on SYMPOSIUM_BASE_URL) and an .ics file of the event.
 
-``notify`` only records a ``RegistrationNotice`` in the caller's transaction (cheap, and it
-exists exactly when the change is committed). After the commit a background job
-(``process_pending``) renders the owed emails into the outbox, whose delivery job sends them
-with retries. ``flask mail send-pending`` does both for anything left over.
+``notify`` (``services/notices.py``, re-exported here) only records a ``RegistrationNotice`` in
+the caller's transaction. After the commit a background job (``process_pending``) renders the
+owed emails into the outbox, whose delivery job sends them with retries; the periodic sweep
+and ``flask mail send-pending`` do both for anything left over. A notice that cannot be
+rendered becomes a ``failed`` outbox row with its reason: it never blocks the others.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import get_translations
 from jinja2 import Environment
-from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 
@@ -25,16 +25,18 @@ from ..models import Registration, SessionRegistration
 from ..models.registration import RegistrationNotice
 from ..models.types import utcnow
 from . import ics, mail
+from .notices import KINDS, notify, notify_new, schedule_processing
 
-# status / action -> outbox kind
-KINDS = {
-    "confirmed": "confirmation",
-    "waitlisted": "waitlist",
-    "promotion": "promotion",
-    "cancellation": "cancellation",
-    "already": "already_registered",
-    "session_promotion": "session_promotion",
-}
+__all__ = [
+    "KINDS",
+    "build_email",
+    "email_environment",
+    "notify",
+    "notify_new",
+    "process_pending",
+    "render",
+    "schedule_processing",
+]
 
 
 def render(session: OrmSession, registration: Registration, what: str, *, signup=None):
@@ -108,42 +110,6 @@ def _dates(event, lang: str) -> str:
     return first
 
 
-def notify(
-    session: OrmSession,
-    registration: Registration,
-    what: str,
-    *,
-    signup: SessionRegistration | None = None,
-) -> RegistrationNotice | None:
-    """Owe the registrant the email ``what`` (a key of KINDS), in the caller's transaction.
-
-    The email is rendered and put in the outbox by a background job after the commit
-    (``process_pending``); nothing is sent if the transaction rolls back.
-    """
-    if registration.anonymised_at is not None:
-        return None
-    if what not in KINDS:
-        raise ValueError(f"unknown notification: {what}")
-    notice = RegistrationNotice(registration=registration, kind=what, signup=signup)
-    session.add(notice)
-    session.info["registration_notices"] = True
-    return notice
-
-
-def notify_new(session: OrmSession, registration_id: int, what: str) -> None:
-    """``notify`` for a registration inserted in this transaction, by id (one INSERT, no
-    ORM object needed)."""
-    if what not in KINDS:
-        raise ValueError(f"unknown notification: {what}")
-    session.execute(
-        _INSERT_NOTICE, {"registration_id": registration_id, "kind": what, "created_at": utcnow()}
-    )
-    session.info["registration_notices"] = True
-
-
-_INSERT_NOTICE = insert(RegistrationNotice.__table__)
-
-
 def build_email(session: OrmSession, registration: Registration, what: str, *, signup=None):
     """The complete email (subject, text, HTML, .ics attachment) in the registrant's language,
     as a ``mail.RawEmail`` (CRLF bytes, ready for the outbox and SMTP)."""
@@ -204,45 +170,56 @@ def process_pending(limit: int = 200) -> int:
                 selectinload(RegistrationNotice.signup).joinedload(SessionRegistration.session),
             )
         ).all()
+        built = []
         for notice in notices:
-            registration = notice.registration
-            if registration.anonymised_at is not None:
-                continue
-            message = build_email(db.session, registration, notice.kind, signup=notice.signup)
-            mail.queue_email(db.session, message, kind=KINDS[notice.kind])
-            queued += 1
+            if notice.registration.anonymised_at is None and (message := _build(notice)):
+                built.append((notice, message))
+        queued += _queue(built)
         db.session.commit()  # the outbox's after-commit hook starts the delivery
         if len(ids) < limit:
             return queued
 
 
-def schedule_processing() -> None:
-    from ..jobs import enqueue, run_job
+def _failed(notice: RegistrationNotice, exc: Exception) -> None:
+    """A notice that cannot be rendered or stored: a ``failed`` outbox row with the reason."""
+    registration = notice.registration
+    current_app.logger.warning(
+        "registration email %s for registration %s cannot be rendered: %s",
+        notice.kind,
+        registration.id,
+        exc,
+    )
+    mail.record_failed(db.session, recipient=registration.email, kind=KINDS[notice.kind], error=exc)
 
-    cfg = current_app.config
-    path = "symposium.services.notifications:process_pending"
-    if cfg.get("JOBS_EAGER"):
-        # Inline (tests), in a fresh app context: the committed session cannot be used here
-        try:
-            run_job(current_app._get_current_object(), path, [], {}, reraise=True)  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - the notices stay owed; the next run takes them
-            current_app.logger.exception("could not render the registration emails")
-        return
+
+def _build(notice: RegistrationNotice):
     try:
-        # A short delay lets a burst of registrations share one run
-        enqueue(path, delay=float(cfg.get("REGISTRATION_EMAIL_DELAY") or 0), coalesce=True)
-    except Exception:  # noqa: BLE001 - the notices stay owed; the next run takes them
-        current_app.logger.exception("could not start the registration emails")
+        return build_email(db.session, notice.registration, notice.kind, signup=notice.signup)
+    except Exception as exc:  # noqa: BLE001 - one bad email must not block the others
+        _failed(notice, exc)
+        return None
 
 
-@sa_event.listens_for(db.session, "after_commit")
-def _after_commit(session):
-    if session.in_nested_transaction():
-        return  # a savepoint was released: the real commit is still to come
-    if session.info.pop("registration_notices", False):
-        schedule_processing()
-
-
-@sa_event.listens_for(db.session, "after_rollback")
-def _after_rollback(session):
-    session.info.pop("registration_notices", None)
+def _queue(built: list) -> int:
+    """Put the built emails in the outbox: all at once in a savepoint, and if the database
+    refuses one (a NUL on PostgreSQL...), one savepoint each. Returns how many were queued."""
+    try:
+        with db.session.begin_nested():
+            for notice, message in built:
+                mail.queue_email(db.session, message, kind=KINDS[notice.kind])
+            db.session.flush()
+        return len(built)
+    except Exception as exc:  # noqa: BLE001 - find the one the database refuses
+        current_app.logger.warning(
+            "storing %d emails at once failed (%s): one by one", len(built), exc
+        )
+    queued = 0
+    for notice, message in built:
+        try:
+            with db.session.begin_nested():
+                mail.queue_email(db.session, message, kind=KINDS[notice.kind])
+                db.session.flush()
+            queued += 1
+        except Exception as exc:  # noqa: BLE001 - one bad email must not block the others
+            _failed(notice, exc)
+    return queued

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from ...models import Event, Registration, SessionRegistration
 from ...models.types import utcnow
-from .. import audit
+from .. import audit, notices
 from ..search import search_text
 from .checks import (
     CheckedData,
@@ -105,8 +105,6 @@ def register(
     taken with the conditional UPDATE, last, so that PostgreSQL holds the hot event row for
     the shortest time before the commit.
     """
-    from .. import notifications
-
     checked = check(data)
     values = dict(checked.values)
     if source == "online":
@@ -145,7 +143,7 @@ def register(
         if existing is None:  # pragma: no cover - the conflicting row cannot vanish here
             raise RegistrationError(_("Something changed while you registered. Please try again."))
         if notify:
-            notifications.notify(session, existing, "already")
+            notices.notify(session, existing, "already")
         return RegistrationResult(existing, created=False)
     status = "confirmed"
     if not (_take_event_seat(session, event) or _take_event_seat_locked(session, event)):
@@ -188,7 +186,7 @@ def register(
             details={"sessions": [[first.key, second.key] for first, second in overlaps]},
         )
     if notify:
-        notifications.notify_new(session, new_id, status)
+        notices.notify_new(session, new_id, status)
     return result
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from ...models import Event, Registration, Session, SessionRegistration
 from ...models.types import utcnow
-from .. import audit
+from .. import audit, notices
 from .checks import SIGNUP_CONFIRMED, SIGNUP_PENDING, SIGNUP_WAITLISTED, RegistrationError
 from .overlaps import holds_overlapping_seat, sessions_overlap
 from .seats import (
@@ -107,8 +107,6 @@ def _confirm(session: OrmSession, registration: Registration, *, by=None) -> Non
 
 def fill_free_seats(session: OrmSession, event: Event, *, by=None) -> list[Registration]:
     """Promote people from the waiting list, first come first served, while seats are free."""
-    from .. import notifications
-
     promoted: list[Registration] = []
     while True:
         first = session.scalar(
@@ -128,7 +126,7 @@ def fill_free_seats(session: OrmSession, event: Event, *, by=None) -> list[Regis
             target=f"registration:{first.id}",
             details={"automatic": True},
         )
-        notifications.notify(session, first, "promotion")
+        notices.notify(session, first, "promotion")
         promoted.append(first)
     session.expire(event, ["confirmed_count"])
     return promoted
@@ -139,8 +137,6 @@ def fill_free_session_seats(session: OrmSession, item_id: int) -> list[SessionRe
 
     A person who holds a seat in another session at the same time is passed over (they keep
     their place on the list): a promotion never gives anyone two seats at once."""
-    from .. import notifications
-
     item = session.get(Session, item_id)
     promoted = []
     if item is None:
@@ -163,7 +159,7 @@ def fill_free_session_seats(session: OrmSession, item_id: int) -> list[SessionRe
         first.status = SIGNUP_CONFIRMED
         first.waitlist_seq = None
         session.flush()
-        notifications.notify(session, first.registration, "session_promotion", signup=first)
+        notices.notify(session, first.registration, "session_promotion", signup=first)
         promoted.append(first)
     session.expire(item, ["confirmed_count"])
     return promoted
@@ -171,8 +167,6 @@ def fill_free_session_seats(session: OrmSession, item_id: int) -> list[SessionRe
 
 def promote(session: OrmSession, registration: Registration, *, by=None) -> Registration:
     """An organiser moves a waitlisted person to confirmed, when a seat is free."""
-    from .. import notifications
-
     event = registration.event
     lock_event(session, event)
     session.refresh(registration)
@@ -189,7 +183,7 @@ def promote(session: OrmSession, registration: Registration, *, by=None) -> Regi
         event=event,
         target=f"registration:{registration.id}",
     )
-    notifications.notify(session, registration, "promotion")
+    notices.notify(session, registration, "promotion")
     return registration
 
 
@@ -209,8 +203,6 @@ def cancel(
 
     Returns the ``Promotions``: the registrations moved up from the event's waiting list (a
     list, empty when nobody was waiting) and, per session, who got the freed session seat."""
-    from .. import notifications
-
     event = registration.event
     lock_event(session, event)
     session.refresh(registration)
@@ -236,7 +228,7 @@ def cancel(
         target=f"registration:{registration.id}",
     )
     if notify:
-        notifications.notify(session, registration, "cancellation")
+        notices.notify(session, registration, "cancellation")
     by_session = {sid: fill_free_session_seats(session, sid) for sid in freed_sessions}
     promoted = fill_free_seats(session, event, by=by)
     return Promotions(promoted, {sid: moved for sid, moved in by_session.items() if moved})
