@@ -35,6 +35,7 @@ def test_workspace_nav_has_one_entry_per_place_and_sign_out_last(app, client):
             "Events",
             "Accounts",
             "Audit log",
+            "API tokens",
             "Password",
             "Sign out",
         ]

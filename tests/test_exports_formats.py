@@ -97,7 +97,7 @@ def test_csv_content_type_names_one_charset(client, world):
 
 def test_values_translated_with_raw_codes_and_lists_in_the_language(client, world):
     login(client, "organiser@example.org", lang="fr")
-    amina = next(r for r in _csv(client, world, "fr") if r["Courriel"] == "amina@example.org")
+    amina = next(r for r in _csv(client, world, "fr") if r["E-mail"] == "amina@example.org")
     assert (amina["Statut"], amina["Code du statut"]) == ("Confirmé", "confirmed")
     assert (amina["Participation"], amina["Code de participation"]) == ("En ligne", "online")
     assert (amina["Langue préférée"], amina["Code de la langue"]) == ("français", "fr")

@@ -164,7 +164,9 @@ def test_the_bulk_form_refuses_a_subject_with_a_line_break_and_keeps_the_text(ap
     )
     assert response.status_code == 400
     body = response.get_data(as_text=True)
-    assert body.count("Écrivez l’objet sur une seule ligne, sans caractère de contrôle.") == 2
+    # the one check of every single-line field (services/textcheck.SingleLine)
+    message = "Les retours à la ligne ne sont pas autorisés ici\u202f; écrivez sur une seule ligne."
+    assert body.count(message) == 2  # the line break of subject_ar, the tab of subject_fr
     assert "نص محفوظ" in body  # what was typed is kept
     with app.app_context():
         assert db.session.scalar(select(func.count(Job.id)).where(Job.kind == "bulk_email")) == 1

@@ -244,22 +244,8 @@ class ManualRegistrationForm(FlaskForm):
 
 
 class BulkEmailForm(FlaskForm):
-    """Subjects are one-line headers: a line break or another control character is refused."""
-
-    def validate(self, extra_validators=None):
-        extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}
-        for code in LANGUAGES:
-            extra.setdefault(f"subject_{code}", []).append(self.one_line_subject)
-        return super().validate(extra_validators=extra)
-
-    @staticmethod
-    def one_line_subject(form, field):
-        from wtforms.validators import ValidationError
-
-        from ..services.mail import has_control_characters
-
-        if field.data and has_control_characters(field.data):
-            raise ValidationError(_l("Write the subject on one line, without control characters."))
+    """Subjects are one-line headers: ``SingleLine`` (services/textcheck) refuses a line break
+    or another control character, as in every single-line field."""
 
 
 add_i18n(BulkEmailForm, "subject", _l("Subject"), max_length=300)
