@@ -71,9 +71,10 @@ def configure_extensions(app: Flask) -> None:
     limiter.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
-    from .services import mail
+    from .services import mail, webhooks
 
     mail.init_app(app)
+    webhooks.init_app(app)
 
 
 def configure_i18n(app: Flask) -> None:

@@ -23,4 +23,5 @@ from . import (  # noqa: E402,F401
     registrations_views,
     tokens,
     views,
+    webhooks,
 )

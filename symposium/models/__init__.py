@@ -22,8 +22,12 @@ from .registration import (
     SessionRegistration,
 )
 from .user import ROLES, User, user_event
+from .webhook import WEBHOOK_EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "WEBHOOK_EVENT_TYPES",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "TOKEN_SCOPES",
     "ApiToken",
     "IdempotencyRecord",

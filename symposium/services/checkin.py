@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session as OrmSession
 from ..i18n import fmt_date, fmt_time, utc_to_local
 from ..models import Event, Registration, Session, SessionRegistration, User
 from ..models.types import utcnow
-from . import audit
+from . import audit, webhooks
 from .event_time import event_starts_at, has_started
 from .registration import by_token
 from .search import matches, query_words
@@ -77,6 +77,13 @@ def not_started_message(event: Event) -> str:
         date=fmt_date(utc_to_local(start, event.timezone).date(), fmt="full"),
         time=fmt_time(start, event.timezone),
     )
+
+
+def _emit_checkin(session: OrmSession, registration: Registration, event_session) -> None:
+    data = webhooks.registration_data(registration)
+    data["session"] = event_session.key if event_session is not None else None
+    data["checked_in_at"] = registration.checked_in_at.isoformat()
+    webhooks.emit(session, registration.event_id, "checkin.created", data)
 
 
 def check_in_open(event: Event, now: datetime | None = None) -> bool:
@@ -140,6 +147,7 @@ def check_in(
     ).rowcount
     session.refresh(registration)
     if marked:
+        _emit_checkin(session, registration, None)
         return CheckinResult(
             "ok", _("Welcome! Checked in."), registration, registration.checked_in_at, by
         )
@@ -222,6 +230,7 @@ def _session_check_in(
         )
         session.refresh(registration)
     if marked:
+        _emit_checkin(session, registration, item)
         return CheckinResult("ok", _("Welcome! Checked in."), registration, now, by)
     who = session.get(User, signup.attended_by_id) if signup.attended_by_id else None
     return CheckinResult(

@@ -30,5 +30,18 @@ def get_published_or_404(slug: str) -> Event:
 
 
 def bump_agenda_version(event: Event) -> None:
-    """Call on every change to an event's agenda (sessions, rooms, speakers): caches key on it."""
+    """Call on every change to an event's agenda (sessions, rooms, speakers): caches key on it,
+    and the event's ``agenda.changed`` webhooks are owed (with the new version)."""
+    from sqlalchemy.orm import object_session
+
+    from . import webhooks
+
     event.agenda_version = (event.agenda_version or 0) + 1
+    session = object_session(event)
+    if session is not None and event.id is not None:
+        webhooks.emit(
+            session,
+            event.id,
+            "agenda.changed",
+            {"event": event.slug, "agenda_version": event.agenda_version},
+        )

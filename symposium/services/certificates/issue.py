@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
@@ -17,7 +18,7 @@ from ...models import (
     Registration,
 )
 from ...models.types import utcnow
-from .. import audit
+from .. import audit, webhooks
 from ..event_time import event_starts_at, has_started
 from .base import (
     NUMBER_ALPHABET,
@@ -139,7 +140,26 @@ def _build(
     )
     session.add(cert)
     session.flush()
+    webhooks.emit(session, event.id, "certificate.issued", certificate_data(cert))
     return cert
+
+
+def certificate_data(cert: Certificate) -> dict:
+    """What a certificate event says (its public verification link, not the PDF)."""
+    base = current_app.config["SYMPOSIUM_BASE_URL"]
+    return {
+        "event": cert.event.slug,
+        "certificate": {
+            "number": cert.number,
+            "kind": cert.kind,
+            "holder_name": cert.holder_name,
+            "language": cert.language,
+            "registration_id": cert.registration_id,
+            "speaker": cert.person.key if cert.person is not None else None,
+            "verify_url": f"{base}/{cert.language}/verify/{cert.code}",
+            "revoked": cert.revoked_at is not None,
+        },
+    }
 
 
 def issue_for_registration(
@@ -212,6 +232,9 @@ def revoke(session: OrmSession, certificate: Certificate, reason: str, *, user=N
         details={"reason": certificate.revocation_reason},
     )
     session.flush()
+    webhooks.emit(
+        session, certificate.event_id, "certificate.revoked", certificate_data(certificate)
+    )
     return certificate
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from ...models import Event, Registration, SessionRegistration
 from ...models.types import utcnow
-from .. import audit, notices
+from .. import audit, notices, webhooks
 from ..search import search_text
 from .checks import (
     CheckedData,
@@ -187,7 +187,29 @@ def register(
         )
     if notify:
         notices.notify_new(session, new_id, status)
+    _emit_created(session, event, new_id, status, values, source)
     return result
+
+
+def _emit_created(session, event, new_id: int, status: str, values: dict, source: str) -> None:
+    """registration.created, then registration.confirmed or .waitlisted, to the event's
+    webhooks (one SELECT when it has none)."""
+    data = {
+        "event": event.slug,
+        "registration": {
+            "id": new_id,
+            "status": status,
+            "full_name": values["full_name"],
+            "email": values["email"],
+            "organisation": values.get("organisation"),
+            "attendance_mode": values["attendance_mode"],
+            "preferred_language": values["preferred_language"],
+            "source": source,
+        },
+    }
+    webhooks.emit_many(
+        session, event.id, [("registration.created", data), (f"registration.{status}", data)]
+    )
 
 
 @lru_cache(maxsize=4)

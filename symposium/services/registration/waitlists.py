@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from ...models import Event, Registration, Session, SessionRegistration
 from ...models.types import utcnow
-from .. import audit, notices
+from .. import audit, notices, webhooks
 from .checks import SIGNUP_CONFIRMED, SIGNUP_PENDING, SIGNUP_WAITLISTED, RegistrationError
 from .overlaps import holds_overlapping_seat, sessions_overlap
 from .seats import (
@@ -85,6 +85,12 @@ def _confirm(session: OrmSession, registration: Registration, *, by=None) -> Non
     registration.status = "confirmed"
     registration.confirmed_at = utcnow()
     registration.waitlist_seq = None
+    webhooks.emit(
+        session,
+        registration.event_id,
+        "registration.promoted",
+        webhooks.registration_data(registration),
+    )
     signups = list(registration.session_signups)
     held = [s.session for s in signups if s.status == SIGNUP_CONFIRMED]
     pending = sorted(
@@ -229,6 +235,9 @@ def cancel(
     )
     if notify:
         notices.notify(session, registration, "cancellation")
+    webhooks.emit(
+        session, event.id, "registration.cancelled", webhooks.registration_data(registration)
+    )
     by_session = {sid: fill_free_session_seats(session, sid) for sid in freed_sessions}
     promoted = fill_free_seats(session, event, by=by)
     return Promotions(promoted, {sid: moved for sid, moved in by_session.items() if moved})
