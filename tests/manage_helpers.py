@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 from symposium.extensions import db
-from symposium.models import Job, Registration
+from symposium.models import Job, Registration, WebhookEndpoint
 from symposium.services.search import search_text
 from tests.conftest import make_user
 from tests.factories import add_speaker, make_event, make_person, make_room, make_session
@@ -55,6 +55,16 @@ def build_world(app, slug: str = "ws-event") -> World:
         reg = make_registration(s, event, "ليلى الأحمد", "layla@example.org", country="SA")
         job = Job(kind="bulk_email", event_id=event.id, total=1, status="done", done=1)
         s.add(job)
+        # a disabled webhook (nothing is sent to it), so that its pages have an id 1
+        s.add(
+            WebhookEndpoint(
+                event=event,
+                url="https://hooks.example.org/symposium",
+                secret="whsec_test",  # noqa: S106 - a test value
+                event_types=["agenda.changed"],
+                active=False,
+            )
+        )
         s.commit()
         ids = (event.id, room.id, item.id, person.id, reg.id, job.id)
     admin = make_user(app, "admin@example.org", "admin", PASSWORD)
