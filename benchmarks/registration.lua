@@ -1,6 +1,7 @@
 -- wrk script for benchmarks/registration.py (both routes, same script):
---   wrk ... -s registration.lua URL -- <ping|register> <run id> <name> <cap per thread>
+--   wrk ... -s registration.lua URL -- <ping|register|api> <run id> <name> <cap per thread>
 --                                      [<csrf token> <session cookie>]...  (one pair per thread)
+-- For "api" the pair is <API token> "" and the POST is JSON to the REST API.
 -- Each POST carries a unique email; each thread uses its own session cookie and CSRF token.
 
 local threads = {}
@@ -18,7 +19,7 @@ local expected
 
 function init(args)
   kind, run, name, cap = args[1], args[2], args[3], tonumber(args[4])
-  expected = (kind == "ping") and 200 or 303
+  expected = (kind == "ping") and 200 or ((kind == "api") and 201 or 303)
   tid = wrk.thread:get("tid")
   token, cookie = args[3 + 2 * tid], args[4 + 2 * tid]
 end
@@ -28,6 +29,15 @@ function request()
     return wrk.format("GET", "/api/ping")
   end
   n = n + 1
+  if kind == "api" then
+    local json = '{"full_name": "' .. name .. ' ' .. tid .. '-' .. n .. '", '
+      .. '"email": "bench-' .. run .. '-' .. tid .. '-' .. n .. '@example.org", '
+      .. '"organisation": "Benchmark", "country": "SA", "preferred_language": "ar"}'
+    return wrk.format("POST", "/api/v1/events/bench/registrations", {
+      ["Content-Type"] = "application/json",
+      ["Authorization"] = "Bearer " .. token,
+    }, json)
+  end
   local body = "csrf_token=" .. token
     .. "&full_name=" .. name .. "+" .. tid .. "-" .. n
     .. "&email=bench-" .. run .. "-" .. tid .. "-" .. n .. "%40example.org"

@@ -82,8 +82,9 @@ def start_smtp_sink():
     return controller, Sink
 
 
-def prepare_database(url: str) -> None:
-    """Create the schema and one open event (no capacity limit, two languages)."""
+def prepare_database(url: str) -> str:
+    """Create the schema and one open event (no capacity limit, two languages), with an
+    organiser and a write API token for it; returns the token."""
     from datetime import date
 
     from symposium import create_app
@@ -106,8 +107,16 @@ def prepare_database(url: str) -> None:
                 registration_open=True,
             )
         )
+        db.session.flush()
+        from symposium.auth.services import create_user
+        from symposium.services.api_tokens import create_token
+
+        user = create_user(db.session, "bench@example.org", "bench-password-long", "organiser")
+        user.events.append(db.session.scalar(db.select(Event).where(Event.slug == SLUG)))
+        token = create_token(db.session, user, "bench", "write").secret
         db.session.commit()
         db.engine.dispose()
+        return token
 
 
 def server_env(url: str, port: int, smtp_port: int, tmp: Path, broker: str | None) -> dict:
@@ -263,7 +272,9 @@ def run_wrk(port: int, args, kind: str, run_id: str) -> dict:
     """One bounded wrk run (``--duration`` seconds, at most ``--max-requests``)."""
     threads = min(2, args.connections)
     sessions = [csrf_session(port) for _ in range(threads)] if kind == "register" else []
-    name = urllib.parse.quote_plus(f"مشارك {run_id}")
+    if kind == "api":
+        sessions = [(args.api_token, "")] * threads
+    name = urllib.parse.quote_plus(f"مشارك {run_id}") if kind != "api" else f"Api {run_id}"
     script_args = [kind, run_id, name, str(args.max_requests // threads)]
     for token, cookie in sessions:
         script_args += [token, cookie]
@@ -289,7 +300,7 @@ def run_wrk(port: int, args, kind: str, run_id: str) -> dict:
         out.seek(0)
         lines = [line for line in out.read().splitlines() if line.startswith("BENCH ")]
     result = json.loads(lines[-1][6:])
-    expected = 200 if kind == "ping" else 303
+    expected = {"ping": 200, "api": 201}.get(kind, 303)
     statuses: dict[int, int] = {}
     for code in result["unexpected"].split():
         statuses[int(code)] = statuses.get(int(code), 0) + 1
@@ -318,7 +329,7 @@ def bench(label: str, url: str, args, smtp, broker: str | None = None) -> dict |
     window is over, as if the workers ran on other machines: the figure is the web tier's."""
     controller, sink = smtp
     tmp = Path(tempfile.mkdtemp(prefix="symposium-bench-"))
-    prepare_database(url)
+    args.api_token = prepare_database(url)
     port = free_port()
     env = server_env(url, port, controller.port, tmp, broker)
     if broker:
@@ -349,6 +360,8 @@ def bench(label: str, url: str, args, smtp, broker: str | None = None) -> dict |
             time.sleep(0.1)
         emailed = sink.runs.get(run_id, 0)
         tail = max(0.0, sink.last - window_end) if emailed >= ok else float("nan")
+        # The same registrations through the REST API (a token instead of session and CSRF)
+        api = run_wrk(port, args, "api", f"a{run_id}") if args.wrk and not broker else None
     finally:
         if worker is not None:
             stop(worker)
@@ -364,6 +377,12 @@ def bench(label: str, url: str, args, smtp, broker: str | None = None) -> dict |
         f"{'':<14} with emails: {emailed} delivered, last one {tail:.1f} s after the POST window"
         f" -> {full:.1f} registrations/s, ratio {full / ping['rps']:.2f}"
     )
+    if api is not None:
+        print(
+            f"{'':<14} API registrations {api['rps']:8.1f} req/s ({api['statuses'].get(201, 0)}"
+            f" x 201) | ratio to the form {api['rps'] / reg['rps']:.2f}, to ping "
+            f"{api['rps'] / ping['rps']:.2f}"
+        )
     errors = any(reg.get("errors", {}).values()) or any(ping.get("errors", {}).values())
     if set(reg["statuses"]) != {303} or set(ping["statuses"]) != {200} or errors:
         print(

@@ -11,11 +11,11 @@ from flask import Flask, current_app, request
 from flask_smorest import Api
 
 from ...extensions import csrf, limiter
-from . import agenda, problems, public, reference, registrations
+from . import agenda, certificates, problems, public, reference, registrations
 from .auth import load_token
 from .lang import choose_language
 
-BLUEPRINTS = (public.blp, registrations.blp, agenda.blp)
+BLUEPRINTS = (public.blp, registrations.blp, agenda.blp, certificates.blp)
 
 
 class SymposiumApi(Api):

@@ -61,7 +61,7 @@ def decode_cursor(cursor: str) -> int:
     return int(raw[1:])
 
 
-def _registration_or_404(event, registration_id: int) -> Registration:
+def registration_or_404(event, registration_id: int) -> Registration:
     if registration_id > MAX_ID:  # beyond the database's integers: no such registration
         abort(404)
     registration = db.session.get(Registration, registration_id)
@@ -141,7 +141,7 @@ def create_registration(data, slug):
 @blp.response(200, RegistrationSchema)
 def get_registration(slug, registration_id, **_args):
     """One registration."""
-    return _registration_or_404(managed_event_or_404(slug), registration_id)
+    return registration_or_404(managed_event_or_404(slug), registration_id)
 
 
 @blp.post("/events/<slug>/registrations/<int:registration_id>/cancel")
@@ -152,7 +152,7 @@ def get_registration(slug, registration_id, **_args):
 def cancel_registration(slug, registration_id):
     """Cancel; the seat goes to the next person waiting. Cancelling twice changes nothing."""
     event = managed_event_or_404(slug)
-    registration = _registration_or_404(event, registration_id)
+    registration = registration_or_404(event, registration_id)
     if registration.status != "cancelled":
         cancel(db.session, registration, by=current_token().user)
         audit_write("registration.cancel", event, f"registration:{registration.id}")
@@ -168,7 +168,7 @@ def cancel_registration(slug, registration_id):
 def promote_registration(slug, registration_id):
     """Move someone from the waiting list to confirmed, when a seat is free."""
     event = managed_event_or_404(slug)
-    registration = _registration_or_404(event, registration_id)
+    registration = registration_or_404(event, registration_id)
     try:
         promote(db.session, registration, by=current_token().user)
     except RegistrationError as exc:
@@ -195,7 +195,7 @@ def _checked_in(event, result):
 def checkin_registration(slug, registration_id, override=False):
     """Check someone in at the door; a second check-in answers ``already``."""
     event = managed_event_or_404(slug)
-    registration = _registration_or_404(event, registration_id)
+    registration = registration_or_404(event, registration_id)
     result = checkin.check_in(
         db.session,
         event,

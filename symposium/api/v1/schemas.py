@@ -313,3 +313,68 @@ class SpeakerWriteSchema(InSchema):
     bio = _i18n_input(20000)
     country = ma.fields.String(allow_none=True, validate=validate.Length(equal=2))
     email = ma.fields.Email(allow_none=True, validate=validate.Length(max=254))
+
+
+class CertificateSchema(OutSchema):
+    number = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True)
+    holder_name = ma.fields.String(required=True)
+    language = ma.fields.String(required=True)
+    issued_at = LocalDateTime(required=True)
+    revoked_at = LocalDateTime(allow_none=True)
+    revocation_reason = ma.fields.String(allow_none=True)
+    registration_id = ma.fields.Integer(allow_none=True)
+    speaker = ma.fields.Function(
+        lambda c: c.person.key if c.person is not None else None,
+        metadata={"type": ["string", "null"]},
+    )
+    verify_url = ma.fields.Function(
+        lambda c: url_for(
+            "public.verify",
+            code=c.code,
+            lang=c.language if c.language in LANGUAGES else "en",
+            _external=True,
+        ),
+        metadata={"type": "string", "format": "uri"},
+    )
+    pdf_url = ma.fields.Function(
+        lambda c: url_for(
+            "api_v1_certificates.certificate_pdf",
+            slug=c.event.slug,
+            number=c.number,
+            _external=True,
+        ),
+        metadata={
+            "type": "string",
+            "format": "uri",
+            "description": "The PDF (the same token is needed to download it).",
+        },
+    )
+
+
+class IssueArgs(InSchema):
+    override = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "Administrators only: issue before the event starts (audited)."},
+    )
+
+
+class RevokeSchema(InSchema):
+    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class AttendanceSchema(InSchema):
+    emails = ma.fields.List(
+        ma.fields.String(validate=validate.Length(min=3, max=254)),
+        required=True,
+        validate=validate.Length(min=1, max=10000),
+        metadata={"description": "The email addresses of the people who attended."},
+    )
+
+
+class AttendanceResultSchema(OutSchema):
+    marked = ma.fields.Integer(required=True)
+    already = ma.fields.Integer(required=True)
+    unknown = ma.fields.List(ma.fields.String(), required=True)
+    not_confirmed = ma.fields.List(ma.fields.List(ma.fields.String()), required=True)
+    rows = ma.fields.Integer(required=True)
