@@ -104,6 +104,48 @@ def postgres_url() -> str:
     return url
 
 
+@pytest.fixture
+def scratch_postgres(postgres_url):
+    """The URL of a new, empty database on the test server, dropped after the test."""
+    import urllib.parse
+    import uuid
+
+    import psycopg
+
+    name = f"symposium_scratch_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urllib.parse.urlsplit(postgres_url)
+    try:
+        yield urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_app(scratch_postgres, tmp_path, app_config):
+    """An app on a scratch PostgreSQL database (for tests that need one in every run), with
+    the test module's ``app_config``."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": scratch_postgres,
+            "STORAGE_DIR": str(tmp_path / "storage"),
+            **app_config,
+        }
+    )
+    app.instance_path = str(tmp_path / "instance")
+    with app.app_context():
+        db.create_all()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def make_user(
     app,
     email="organiser@example.org",

@@ -8,13 +8,10 @@ database on the TEST_POSTGRES_URL server) and on SQLite (a file).
 from __future__ import annotations
 
 import threading
-import urllib.parse
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from symposium import create_app
 from symposium.extensions import db
 from symposium.models import Event, OutboxEmail, Registration
 from symposium.services import registration as reg
@@ -107,36 +104,6 @@ def test_concurrent_registrations_on_sqlite(app):
 def db_dialect(app) -> str:
     with app.app_context():
         return db.engine.dialect.name
-
-
-@pytest.fixture
-def pg_app(postgres_url, tmp_path):
-    import psycopg
-
-    name = f"symposium_conc_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parts = urllib.parse.urlsplit(postgres_url)
-    url = urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SQLALCHEMY_ENGINE_OPTIONS": dict(POOL),
-            "STORAGE_DIR": str(tmp_path / "storage"),
-        }
-    )
-    app.instance_path = str(tmp_path / "instance")
-    with app.app_context():
-        db.create_all()
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.mark.postgres

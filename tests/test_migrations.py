@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from symposium import create_app
 from symposium.extensions import db
@@ -44,21 +42,8 @@ def test_sqlite_downgrade_to_empty(tmp_path):
 
 
 @pytest.mark.postgres
-def test_postgres_upgrade_from_empty_matches_models(postgres_url):
-    name = f"symposium_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(
-        postgres_url.replace("postgresql://", "postgresql+psycopg://", 1),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        base = postgres_url.rsplit("/", 1)[0]
-        assert _diff_after_upgrade(f"{base}/{name}") == []
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def test_postgres_upgrade_from_empty_matches_models(scratch_postgres):
+    assert _diff_after_upgrade(scratch_postgres) == []
 
 
 # --- Every migration after the first: upgrade -> downgrade -> upgrade with data present ---------
@@ -185,18 +170,5 @@ def test_sqlite_every_migration_round_trips_with_data(tmp_path):
 
 
 @pytest.mark.postgres
-def test_postgres_every_migration_round_trips_with_data(postgres_url):
-    name = f"symposium_rt_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(
-        postgres_url.replace("postgresql://", "postgresql+psycopg://", 1),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        base = postgres_url.rsplit("/", 1)[0]
-        _round_trip_every_migration(f"{base}/{name}")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def test_postgres_every_migration_round_trips_with_data(scratch_postgres):
+    assert _round_trip_every_migration(scratch_postgres) >= 1

@@ -11,15 +11,12 @@ database on the TEST_POSTGRES_URL server), like tests/test_concurrency_registrat
 from __future__ import annotations
 
 import threading
-import urllib.parse
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
 from sqlalchemy import func, select
 
-from symposium import create_app
 from symposium.extensions import db
 from symposium.models import Registration, Session, SessionRegistration
 from tests.factories import make_event, make_session
@@ -120,36 +117,6 @@ def test_same_person_at_once_on_sqlite(app):
         if db.engine.dialect.name != "sqlite":
             pytest.skip("this run's application database is not SQLite")
     _run(app)
-
-
-@pytest.fixture
-def pg_app(postgres_url, tmp_path):
-    import psycopg
-
-    name = f"symposium_seats_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parts = urllib.parse.urlsplit(postgres_url)
-    url = urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SQLALCHEMY_ENGINE_OPTIONS": dict(POOL),
-            "STORAGE_DIR": str(tmp_path / "storage"),
-        }
-    )
-    app.instance_path = str(tmp_path / "instance")
-    with app.app_context():
-        db.create_all()
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.mark.postgres
