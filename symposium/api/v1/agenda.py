@@ -15,6 +15,7 @@ from ...services import agenda as agenda_service
 from ...services import speakers as speaker_service
 from .auth import WRITE_DOC, audit_write, current_token, managed_event_or_404, token_required
 from .idempotency import idempotent_write
+from .problems import refuse
 from .schemas import SessionSchema, SessionWriteSchema, SpeakerSchema, SpeakerWriteSchema
 
 blp = Blueprint(
@@ -42,10 +43,6 @@ def merge_i18n(current: dict | None, given: dict) -> dict:
         else:
             merged.pop(lang, None)
     return merged
-
-
-def _problems(messages: list[str], status: int = 409):
-    abort(status, errors=[{"path": "", "message": m} for m in messages], message=messages[0])
 
 
 def _session_or_404(event, key: str) -> Session:
@@ -121,7 +118,7 @@ def create_session(body, slug):
     try:
         item = agenda_service.save_session(db.session, event, data, by=current_token().user)
     except agenda_service.AgendaConflict as exc:
-        _problems(exc.messages)
+        refuse(exc.messages)
     audit_write("session.create", event, item.key)
     return item
 
@@ -145,7 +142,7 @@ def update_session(body, slug, key):
             db.session, event, data, item=item, by=current_token().user
         )
     except agenda_service.AgendaConflict as exc:
-        _problems(exc.messages)
+        refuse(exc.messages)
     audit_write("session.update", event, item.key, {"fields": sorted(body)})
     return item
 
@@ -164,7 +161,7 @@ def delete_session(slug, key):
         select(db.func.count()).where(SessionRegistration.session_id == item.id)
     )
     if signed_up:
-        _problems([_("People signed up for this session: cancel their places first.")])
+        refuse([_("People signed up for this session: cancel their places first.")])
     agenda_service.delete_session(db.session, event, item, by=current_token().user)
     audit_write("session.delete", event, key)
     return None
@@ -208,7 +205,7 @@ def create_speaker(body, slug):
             db.session, event, _person_data(None, body), by=current_token().user
         )
     except speaker_service.SpeakerError as exc:
-        _problems(exc.messages, 422)
+        refuse(exc.messages, 422)
     audit_write("person.create", event, person.key)
     return person
 
@@ -229,7 +226,7 @@ def update_speaker(body, slug, key):
             db.session, event, _person_data(person, body), person=person, by=current_token().user
         )
     except speaker_service.SpeakerError as exc:
-        _problems(exc.messages, 422)
+        refuse(exc.messages, 422)
     audit_write("person.update", event, person.key, {"fields": sorted(body)})
     return person
 

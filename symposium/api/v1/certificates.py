@@ -19,6 +19,7 @@ from .auth import (
     token_required,
 )
 from .idempotency import idempotent_write
+from .problems import refuse
 from .registrations import registration_or_404
 from .schemas import (
     AttendanceResultSchema,
@@ -65,7 +66,7 @@ def record_attendance(body, slug):
     try:
         result = attendance.import_attendance(db.session, event, data, user=current_token().user)
     except attendance.AttendanceImportError as exc:
-        abort(409, message=exc.message, errors=[{"path": "", "message": exc.message}])
+        refuse(exc.message)
     audit_write("attendance.import", event, event.slug, {"marked": len(result.marked)})
     return result.as_dict()
 
@@ -115,7 +116,7 @@ def issue_certificate(slug, registration_id, override=False):
             db.session, registration, user=user, allow_early=override and user.role == "admin"
         )
     except certs.CertificateError as exc:
-        abort(409, message=exc.message, errors=[{"path": "", "message": exc.message}])
+        refuse(exc.message)
     audit_write("certificate.issue", event, cert.number)
     return cert
 
@@ -134,6 +135,6 @@ def revoke_certificate(body, slug, number):
     try:
         certs.revoke(db.session, cert, body["reason"], user=current_token().user)
     except certs.CertificateError as exc:
-        abort(409, message=exc.message, errors=[{"path": "reason", "message": exc.message}])
+        refuse(exc.message, path="reason")
     audit_write("certificate.revoke", event, cert.number)
     return cert

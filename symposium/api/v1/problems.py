@@ -98,6 +98,14 @@ def flatten_webargs(messages) -> list[dict]:
     return flatten(messages)
 
 
+def refuse(messages: str | list[str], status: int = 409, *, path: str = "") -> None:
+    """Abort with a problem listing a service's translated refusals (one or several)."""
+    from flask_smorest import abort
+
+    messages = [messages] if isinstance(messages, str) else list(messages)
+    abort(status, message=messages[0], errors=[{"path": path, "message": m} for m in messages])
+
+
 def problem(
     status: int,
     detail: str | None = None,

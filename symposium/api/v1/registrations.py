@@ -23,6 +23,7 @@ from .auth import (
     token_required,
 )
 from .idempotency import idempotent_write
+from .problems import refuse
 from .schemas import (
     CheckinArgs,
     CheckinByCodeSchema,
@@ -71,8 +72,7 @@ def registration_or_404(event, registration_id: int) -> Registration:
 
 
 def _refused(exc: RegistrationError, status: int = 409):
-    path = exc.field or ""
-    abort(status, message=exc.message, errors=[{"path": path, "message": exc.message}])
+    refuse(exc.message, status, path=exc.field or "")
 
 
 @blp.get("/events/<slug>/registrations")
