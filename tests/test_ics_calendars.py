@@ -307,3 +307,27 @@ def test_calendar_attachment_keeps_its_bytes_on_both_mail_paths(app, to):
     [part] = email.message_from_bytes(raw, policy=policy.default).iter_attachments()
     assert part.get_payload(decode=True) == content
     assert part.get_param("method") == "PUBLISH" and part.get_content_charset() == "utf-8"
+
+
+def test_arabic_location_uses_the_arabic_comma(app, client):
+    from symposium.extensions import db as _db
+    from tests.factories import make_event as _make_event
+    from tests.factories import make_room as _make_room
+    from tests.factories import make_session as _make_session
+
+    with app.app_context():
+        event = _make_event(
+            _db.session,
+            "comma",
+            venue_name={"ar": "مركز المؤتمرات", "en": "Conference centre"},
+            venue_address={"ar": "الجبيل الصناعية", "en": "Jubail Industrial City"},
+        )
+        room = _make_room(_db.session, event, "hall", ar="القاعة الكبرى", en="Great hall")
+        _make_session(_db.session, event, "s1", "2027-01-24T10:00", "2027-01-24T11:00", room=room)
+        _db.session.commit()
+    text = client.get("/ar/events/comma/event.ics").data.decode("utf-8").replace("\r\n ", "")
+    location = next(line for line in text.splitlines() if line.startswith("LOCATION"))
+    assert "القاعة الكبرى، مركز المؤتمرات، الجبيل الصناعية" in location.replace("\\,", ",")
+    assert ", " not in location.replace("\\,", ",")
+    english = client.get("/en/events/comma/event.ics").data.decode("utf-8").replace("\r\n ", "")
+    assert "Great hall\\, Conference centre\\, Jubail Industrial City" in english

@@ -23,7 +23,7 @@ import icalendar
 from babel.lists import format_list
 from flask import current_app
 
-from ..i18n import utc_to_local
+from ..i18n import join_apposition, utc_to_local
 from ..models import Event, Registration, Session
 from ..models.types import utcnow
 from .guids import event_guid, ical_uid, session_guid
@@ -115,8 +115,7 @@ def to_ical(cal: icalendar.Calendar) -> bytes:
 
 
 def _location(event: Event, lang: str) -> str:
-    parts = [event.t("venue_name", lang), event.t("venue_address", lang)]
-    return ", ".join(p for p in parts if p)
+    return join_apposition([event.t("venue_name", lang), event.t("venue_address", lang)], lang)
 
 
 def event_span(event: Event) -> tuple[datetime, datetime] | None:
@@ -189,7 +188,7 @@ def session_component(
         vevent.add("description", description)
     where = [item.room.t("name", lang)] if item.room else []
     where.append(_location(event, lang))
-    location = ", ".join(p for p in where if p)
+    location = join_apposition(where, lang)
     if location:
         vevent.add("location", location)
     if url:
