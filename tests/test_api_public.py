@@ -110,6 +110,7 @@ def test_reference_page_is_served_by_the_app(client, world):
     html = page.data.decode()
     assert 'dir="rtl"' in html
     assert "/api/v1/events/{slug}/registrations" in html
+    assert "Unprocessable Entity" in html  # shared answers are shown with their description
     # nothing from another host: no script, no stylesheet or font from outside
     assert "<script" not in html
     assert "https://" not in html and "http://" not in html.replace("http://localhost", "")

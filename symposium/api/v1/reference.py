@@ -33,11 +33,22 @@ def _operations(spec: dict) -> list[dict]:
                     ),
                     "responses": [
                         (code, resp.get("description", ""), _first_schema(resp))
-                        for code, resp in op.get("responses", {}).items()
+                        for code, resp in (
+                            (code, _resolve(spec, resp))
+                            for code, resp in op.get("responses", {}).items()
+                        )
                     ],
                 }
             )
     return out
+
+
+def _resolve(spec: dict, response: dict) -> dict:
+    """A shared answer (``$ref`` to components/responses) as the answer it stands for."""
+    ref = response.get("$ref", "")
+    if ref.startswith("#/components/responses/"):
+        return spec.get("components", {}).get("responses", {}).get(ref.rsplit("/", 1)[-1], {})
+    return response
 
 
 def _schema_name(media: dict) -> str:
