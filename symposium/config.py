@@ -129,6 +129,8 @@ class Config:
     WEBHOOK_MAX_ATTEMPTS = _int("WEBHOOK_MAX_ATTEMPTS", 8)
     WEBHOOK_DISABLE_AFTER = _int("WEBHOOK_DISABLE_AFTER", 15)
     WEBHOOK_SWEEP_SECONDS = float(os.environ.get("WEBHOOK_SWEEP_SECONDS") or 30)
+    # Delivered and failed webhook deliveries stay in the log this many days
+    WEBHOOK_LOG_DAYS = _int("WEBHOOK_LOG_DAYS", 30)
 
     # Public pages and feeds: how long a browser or a shared cache may keep them (seconds)
     PUBLIC_CACHE_MAX_AGE = _int("PUBLIC_CACHE_MAX_AGE", 60)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 from functools import wraps
 
 from flask import Response, make_response, request
@@ -16,11 +15,12 @@ from werkzeug.exceptions import HTTPException
 from ...extensions import db
 from ...models import IdempotencyRecord
 from ...models.types import utcnow
+from ...services.retention import IDEMPOTENCY_KEPT
 from .auth import current_token
 
 HEADER = "Idempotency-Key"
 KEPT_HEADERS = ("Content-Type", "Location")
-KEPT_FOR = timedelta(hours=24)
+KEPT_FOR = IDEMPOTENCY_KEPT  # older answers are deleted by services/retention
 
 
 def _fingerprint() -> str:
