@@ -90,3 +90,41 @@ def wait_for_idle(timeout: float = 30) -> None:
         executor, _executor = _executor, None
     if executor is not None:
         executor.shutdown(wait=True)
+
+
+_after_commit_jobs: set[str] = set()
+
+
+def run_after_commit(flag: str, path: str, *, delay_setting: str | None = None) -> None:
+    """After every commit of ``db.session`` whose work set ``session.info[flag]``, run the
+    "process everything pending" job ``path``: inline in tests (``JOBS_EAGER``, in a fresh app
+    context, as the committed session cannot be used from its own hook), else enqueued and
+    coalesced (after the ``delay_setting`` seconds, when given). A rolled-back transaction
+    clears the flag; a released savepoint leaves it to the real commit. Installed once per flag;
+    a failure to start the job is logged (the periodic sweep does the work later)."""
+    from sqlalchemy import event as sa_event
+
+    from .extensions import db
+
+    if flag in _after_commit_jobs:
+        return
+    _after_commit_jobs.add(flag)
+
+    @sa_event.listens_for(db.session, "after_commit")
+    def after_commit(session):
+        if session.in_nested_transaction() or not session.info.pop(flag, False):
+            return
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        try:
+            if app.config.get("JOBS_EAGER"):
+                run_job(app, path, [], {}, reraise=True)
+            else:
+                delay = float(app.config.get(delay_setting) or 0) if delay_setting else 0
+                enqueue(path, delay=delay, coalesce=True)
+        except Exception:  # noqa: BLE001 - the work stays owed; the periodic sweep takes it
+            app.logger.exception("could not start the job %s after a commit", path)
+
+    @sa_event.listens_for(db.session, "after_transaction_end")
+    def after_transaction_end(session, transaction):
+        if transaction.parent is None and not transaction.nested:
+            session.info.pop(flag, None)

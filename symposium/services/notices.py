@@ -8,12 +8,10 @@ registration service can use it without an import circle.
 
 from __future__ import annotations
 
-from flask import current_app
-from sqlalchemy import event as sa_event
 from sqlalchemy import insert
 from sqlalchemy.orm import Session as OrmSession
 
-from ..extensions import db
+from ..jobs import run_after_commit
 from ..models import Registration, SessionRegistration
 from ..models.registration import RegistrationNotice
 from ..models.types import utcnow
@@ -67,34 +65,6 @@ def notify_new(session: OrmSession, registration_id: int, what: str) -> None:
 _INSERT_NOTICE = insert(RegistrationNotice.__table__)
 
 
-def schedule_processing() -> None:
-    from ..jobs import enqueue, run_job
-
-    cfg = current_app.config
-    if cfg.get("JOBS_EAGER"):
-        # Inline (tests), in a fresh app context: the committed session cannot be used here
-        try:
-            run_job(current_app._get_current_object(), PROCESS_PATH, [], {}, reraise=True)  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - the notices stay owed; the next run takes them
-            current_app.logger.exception("could not render the registration emails")
-        return
-    try:
-        # A short delay lets a burst of registrations share one run
-        enqueue(PROCESS_PATH, delay=float(cfg.get("REGISTRATION_EMAIL_DELAY") or 0), coalesce=True)
-    except Exception:  # noqa: BLE001 - the notices stay owed; the periodic sweep takes them
-        current_app.logger.exception("could not start the registration emails")
-
-
-@sa_event.listens_for(db.session, "after_commit")
-def _after_commit(session):
-    if session.in_nested_transaction():
-        return  # a savepoint was released: the real commit is still to come
-    if session.info.pop("registration_notices", False):
-        schedule_processing()
-
-
-@sa_event.listens_for(db.session, "after_transaction_end")
-def _after_transaction_end(session, transaction):
-    # After a commit the flag is already taken; a rolled-back savepoint keeps it
-    if transaction.parent is None and not transaction.nested:
-        session.info.pop("registration_notices", None)
+# After the commit, the owed emails are rendered in the background; a short delay lets a burst
+# of registrations share one run
+run_after_commit("registration_notices", PROCESS_PATH, delay_setting="REGISTRATION_EMAIL_DELAY")

@@ -25,7 +25,7 @@ from ..models import Registration, SessionRegistration
 from ..models.registration import RegistrationNotice
 from ..models.types import utcnow
 from . import ics, mail
-from .notices import KINDS, notify, notify_new, schedule_processing
+from .notices import KINDS, notify, notify_new
 
 __all__ = [
     "KINDS",
@@ -35,7 +35,6 @@ __all__ = [
     "notify_new",
     "process_pending",
     "render",
-    "schedule_processing",
 ]
 
 

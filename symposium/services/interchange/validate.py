@@ -239,8 +239,9 @@ def _validate_speakers(c: _Checker, value) -> list[dict]:
                 )
             country = country.upper()
         email = c.string(item, "email", path, max_length=LIMITS["email"])
-        if email is not None and textcheck.email_problem(email):
-            c.add(f"{path}.email", textcheck.email_problem(email))
+        problem = textcheck.email_problem(email) if email is not None else None
+        if problem:
+            c.add(f"{path}.email", problem)
             email = None
         elif email is not None:
             try:

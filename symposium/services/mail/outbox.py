@@ -13,8 +13,6 @@ import email.policy
 from datetime import datetime
 from email.message import EmailMessage
 
-from flask import current_app
-from sqlalchemy import event as sa_event
 from sqlalchemy import func
 from sqlalchemy.orm import Session as OrmSession
 
@@ -92,40 +90,11 @@ def record_failed(
     return row
 
 
-_hook_installed = False
-
-
 def init_outbox_hook() -> None:
     """After a commit that queued email, start delivery in the background (installed once)."""
-    global _hook_installed
-    if _hook_installed:
-        return
-    _hook_installed = True
+    from ...jobs import run_after_commit
 
-    @sa_event.listens_for(db.session, "after_commit")
-    def after_commit(session):
-        if session.in_nested_transaction():
-            return  # a savepoint was released: the real commit is still to come
-        if session.info.pop("outbox_dirty", False):
-            from ...jobs import enqueue, run_job
-
-            try:
-                if current_app.config.get("JOBS_EAGER"):
-                    # Inline (tests): in a fresh app context, as the committed session
-                    # cannot be used from inside its own after-commit hook
-                    app = current_app._get_current_object()  # type: ignore[attr-defined]
-                    run_job(app, DELIVER_PATH, [], {}, reraise=True)
-                else:
-                    enqueue(DELIVER_PATH, coalesce=True)
-            except Exception:  # noqa: BLE001 - mail stays in the outbox for the next run
-                current_app.logger.exception("could not start email delivery")
-
-    @sa_event.listens_for(db.session, "after_transaction_end")
-    def after_transaction_end(session, transaction):
-        # A rolled-back transaction queued nothing; a rolled-back savepoint (one email that
-        # could not be stored) leaves the flag to the emails queued around it
-        if transaction.parent is None and not transaction.nested:
-            session.info.pop("outbox_dirty", None)
+    run_after_commit("outbox_dirty", DELIVER_PATH)
 
 
 def _age(since: datetime | None, now: datetime) -> float | None:

@@ -15,11 +15,9 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session as OrmSession
 
-from ...extensions import db
 from ...models import WEBHOOK_EVENT_TYPES, Event, WebhookDelivery, WebhookEndpoint
 from ...models.types import utcnow
 from .. import audit
@@ -203,37 +201,12 @@ def registration_data(registration) -> dict:
     }
 
 
-_hook_installed = False
-
-
 def init_app(app) -> None:
     """Deliver after each commit that owed deliveries; retry periodically."""
-    global _hook_installed
     from ... import scheduler
+    from ...jobs import run_after_commit
 
     scheduler.register_periodic(
         "webhooks", float(app.config.get("WEBHOOK_SWEEP_SECONDS") or 30), DELIVER_PATH
     )
-    if _hook_installed:
-        return
-    _hook_installed = True
-
-    @sa_event.listens_for(db.session, "after_commit")
-    def after_commit(session):
-        if session.in_nested_transaction() or not session.info.pop("webhooks_dirty", False):
-            return
-        from ...jobs import enqueue, run_job
-
-        try:
-            if current_app.config.get("JOBS_EAGER"):
-                app_obj = current_app._get_current_object()  # type: ignore[attr-defined]
-                run_job(app_obj, DELIVER_PATH, [], {}, reraise=True)
-            else:
-                enqueue(DELIVER_PATH, coalesce=True)
-        except Exception:  # noqa: BLE001 - the periodic sweep sends it later
-            current_app.logger.exception("could not start webhook delivery")
-
-    @sa_event.listens_for(db.session, "after_transaction_end")
-    def after_transaction_end(session, transaction):
-        if transaction.parent is None and not transaction.nested:
-            session.info.pop("webhooks_dirty", None)
+    run_after_commit("webhooks_dirty", DELIVER_PATH)
