@@ -13,6 +13,16 @@ from .event import (
     Session,
     SessionPerson,
 )
+from .hybrid import (
+    MATERIAL_KINDS,
+    QUESTION_KINDS,
+    FeedbackAnswer,
+    FeedbackQuestion,
+    FeedbackResponse,
+    ReminderLog,
+    SessionJoin,
+    SessionMaterial,
+)
 from .ops import AuditLog, Job, OutboxEmail
 from .registration import (
     ATTENDANCE_MODES,
@@ -25,6 +35,14 @@ from .user import ROLES, User, user_event
 from .webhook import WEBHOOK_EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "MATERIAL_KINDS",
+    "QUESTION_KINDS",
+    "FeedbackAnswer",
+    "FeedbackQuestion",
+    "FeedbackResponse",
+    "ReminderLog",
+    "SessionJoin",
+    "SessionMaterial",
     "WEBHOOK_EVENT_TYPES",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -127,6 +127,13 @@ class Session(db.Model):
     # that calendars replace an entry they already have.
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     revised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The meeting or stream of the session (falls back to the event's ``online_url``): never
+    # shown publicly, only reached through registrants' personal join links
+    online_url: Mapped[str | None] = mapped_column(String(500))
+    recording_url: Mapped[str | None] = mapped_column(String(500))  # shown after the session
+    # Spoken language(s), e.g. ["ar"], and interpretation channels offered, e.g. ["ar-en", "ar-fr"]
+    languages: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    interpretation: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     event: Mapped[Event] = relationship(back_populates="sessions")
     room: Mapped[Room | None] = relationship()
