@@ -71,6 +71,10 @@ BASE_DOC = {
             "track": None,
             "position": 0,
             "speakers": [{"key": "mayor", "role": "speaker"}],
+            "languages": ["ar"],
+            "interpretation": ["ar-en", "ar-fr"],
+            "online_url": "https://meet.example.org/opening",
+            "recording_url": "https://video.example.org/opening",
         },
         {
             "key": "lab-1",
@@ -84,6 +88,10 @@ BASE_DOC = {
             "track": "Practice",
             "position": 0,
             "speakers": [{"key": "expert", "role": "speaker"}, {"key": "mayor", "role": "chair"}],
+            "languages": ["en"],
+            "interpretation": [],
+            "online_url": None,
+            "recording_url": None,
         },
         {
             "key": "closing",
@@ -97,6 +105,10 @@ BASE_DOC = {
             "track": None,
             "position": 0,
             "speakers": [],
+            "languages": [],
+            "interpretation": [],
+            "online_url": None,
+            "recording_url": None,
         },
     ],
 }

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..i18n import utc_to_local
 from ..models import Room, Session
 from ..services import agenda as agenda_service
+from ..services import session_languages
 from . import bp
 from .common import form_page, managed_event, owned, submit_form, wants_json
 from .forms import (
@@ -26,6 +27,7 @@ from .forms import (
 
 SLOT = timedelta(minutes=15)
 EXTRA_SPEAKER_ROWS = 3
+EXTRA_CHANNEL_ROWS = 2
 
 
 # --- the grid -------------------------------------------------------------------------------
@@ -163,6 +165,12 @@ def _prepare(form: SessionForm, event) -> None:
     person_choices = [("", "—")] + [(str(p.id), p.t("name")) for p in people]
     for entry in form.speakers:
         entry.person.choices = person_choices
+    codes = session_languages.allowed_codes(event)
+    form.languages.choices = [(c, session_languages.language_name(c)) for c in codes]
+    channel_choices = [("", "—")] + list(form.languages.choices)
+    for entry in form.interpretation:
+        entry.source.choices = channel_choices
+        entry.target.choices = channel_choices
 
 
 def _pad_speakers(form: SessionForm, event) -> None:
@@ -171,6 +179,9 @@ def _pad_speakers(form: SessionForm, event) -> None:
         < len([e for e in form.speakers if e.person.data]) + EXTRA_SPEAKER_ROWS
     ):
         form.speakers.append_entry()
+    filled = len([e for e in form.interpretation if e.source.data or e.target.data])
+    while len(form.interpretation.entries) < filled + EXTRA_CHANNEL_ROWS:
+        form.interpretation.append_entry()
     _prepare(form, event)
 
 
@@ -190,6 +201,17 @@ def _fill(form: SessionForm, data: agenda_service.SessionData, *, with_key: bool
         entry = form.speakers.append_entry()
         entry.person.data = str(pid)
         entry.role.data = role
+    form.languages.data = list(data.languages)
+    while form.interpretation.entries:
+        form.interpretation.pop_entry()
+    for value in data.interpretation:
+        channel = session_languages.parse_channel(value)
+        if channel is not None:
+            entry = form.interpretation.append_entry()
+            entry.source.data = channel.source
+            entry.target.data = channel.target
+    form.online_url.data = data.online_url or ""
+    form.recording_url.data = data.recording_url or ""
 
 
 def _data(form: SessionForm) -> agenda_service.SessionData:
@@ -199,6 +221,11 @@ def _data(form: SessionForm) -> agenda_service.SessionData:
         if pid and str(pid).isdigit():
             speakers.append((int(pid), entry.role.data or "speaker"))
     room = form.room.data
+    channels = []
+    for entry in form.interpretation:
+        source, target = (entry.source.data or "").strip(), (entry.target.data or "").strip()
+        if source and target:  # half a row is refused by the form (ChannelRowForm)
+            channels.append(f"{source}-{target}")
     return agenda_service.SessionData(
         key=(form.key.data or "").strip().lower() or None,
         kind=form.kind.data,
@@ -210,6 +237,10 @@ def _data(form: SessionForm) -> agenda_service.SessionData:
         capacity=form.capacity.data,
         track=form.track.data,
         speakers=speakers,
+        languages=[code for code in (form.languages.data or []) if code],
+        interpretation=channels,
+        online_url=form.online_url.data,
+        recording_url=form.recording_url.data,
     )
 
 

@@ -156,6 +156,17 @@ class SpeakerRowForm(Form):
     role = SelectField(_l("Role"), choices=role_choices)
 
 
+class ChannelRowForm(Form):
+    """One interpretation channel: from a language into another (both empty: no channel)."""
+
+    source = SelectField(_l("From"), choices=[], validate_choice=False)
+    target = SelectField(_l("Into"), choices=[], validate_choice=False)
+
+    def validate_target(self, field):
+        if bool(self.source.data) != bool(field.data):
+            raise ValidationError(_l("Choose both languages of the interpretation channel."))
+
+
 class SessionForm(FlaskForm):
     key = StringField(_l("Key (optional)"), validators=[Optional(), Length(max=80), SingleLine(80)])
     kind = SelectField(_l("Kind"), choices=kind_choices, default="panel")
@@ -172,6 +183,14 @@ class SessionForm(FlaskForm):
     )
     track = StringField(_l("Track"), validators=[Optional(), Length(max=120), SingleLine(120)])
     speakers = FieldList(FormField(SpeakerRowForm), min_entries=0)
+    # checked against the event's languages by services/session_languages (translated messages)
+    languages = MultiCheckboxField(_l("Spoken languages"), choices=[], validate_choice=False)
+    interpretation = FieldList(FormField(ChannelRowForm), min_entries=0)
+    online_url = StringField(
+        _l("Online link (meeting or stream)"),
+        validators=[Optional(), SingleLine(500)],
+    )
+    recording_url = StringField(_l("Recording link"), validators=[Optional(), SingleLine(500)])
 
 
 add_i18n(SessionForm, "title", _l("Title"), max_length=300)

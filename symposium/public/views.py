@@ -28,6 +28,7 @@ from ..i18n import (
 from ..models import SESSION_KINDS
 from ..models.types import utcnow
 from ..services import agenda_view, ics
+from ..services import session_languages as session_langs
 from ..services import speakers as speakers_service
 from ..services.events import get_published_or_404
 from . import bp, caching
@@ -85,6 +86,8 @@ def labels():
         "kind_labels": kind_labels(),
         "role_labels": role_labels(),
         "registration_available": registration_available,
+        "session_language_info": session_langs.info,
+        "session_language_name": session_langs.language_name,
     }
 
 
@@ -123,6 +126,12 @@ def agenda(slug):
     if kind not in SESSION_KINDS:
         kind = None
     days = agenda_view.load_agenda(db.session, ev, room=room, kind=kind)
+    # ?language=fr: the sessions one can follow in French (spoken or interpreted into)
+    language_choices = session_langs.filter_choices(item for day in days for item in day.sessions)
+    language = request.args.get("language") or None
+    if language not in session_langs.allowed_codes(ev):
+        language = None
+    days = session_langs.filter_days(days, language)
     return render_template(
         "public/agenda.html",
         event=ev,
@@ -131,6 +140,8 @@ def agenda(slug):
         kinds=SESSION_KINDS,
         room=room,
         kind=kind,
+        language=language,
+        language_choices=language_choices,
     )
 
 
@@ -211,6 +222,8 @@ def _field_labels() -> dict[str, str]:
         "abstract": _("Abstract"),
         "speakers": _("Speakers"),
         "position": _("Order"),
+        "languages": _("Languages"),
+        "interpretation": _("Interpretation"),
     }
 
 
@@ -238,6 +251,10 @@ def _format_value(ev, field: str, value, rooms, people) -> str:
         return rooms[value].t("name", lang)
     if field == "speakers" and isinstance(value, str) and value in people:
         return people[value].t("name", lang)
+    if field == "languages" and isinstance(value, str):
+        return session_langs.language_name(value, lang)
+    if field == "interpretation" and isinstance(value, str):
+        return session_langs.channel_label(value, lang)
     if isinstance(value, str) and field in {"starts_at", "ends_at", "at"}:
         try:
             moment = datetime.fromisoformat(value)

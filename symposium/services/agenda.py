@@ -26,6 +26,7 @@ from ..models import (
     SessionPerson,
 )
 from . import audit
+from . import session_languages as langs
 from .events import bump_agenda_version
 from .keys import KEY_RE, check_name_and_key, unique_key
 
@@ -53,6 +54,12 @@ class SessionData:
     track: str | None = None
     # (person_id, role) in order
     speakers: list[tuple[int, str]] = field(default_factory=list)
+    # spoken languages (codes) and interpretation channels ("ar-en"), see session_languages
+    languages: list[str] = field(default_factory=list)
+    interpretation: list[str] = field(default_factory=list)
+    # the meeting or stream (never public) and the recording
+    online_url: str | None = None
+    recording_url: str | None = None
 
 
 @dataclass
@@ -77,6 +84,10 @@ def data_from_session(item: Session) -> SessionData:
         capacity=item.capacity,
         track=item.track,
         speakers=[(sp.person_id, sp.role) for sp in item.speakers],
+        languages=list(item.languages or []),
+        interpretation=list(item.interpretation or []),
+        online_url=item.online_url,
+        recording_url=item.recording_url,
     )
 
 
@@ -95,7 +106,14 @@ def _snapshot(item: Session) -> dict:
         "capacity": item.capacity,
         "track": item.track,
         "speakers": [sp.person.t("name") for sp in item.speakers],
+        "languages": list(item.languages or []),
+        "interpretation": list(item.interpretation or []),
     }
+
+
+def _private_snapshot(item: Session) -> dict:
+    """What changes go to the audit log only, never to the public changes page."""
+    return {"online_url": item.online_url, "recording_url": item.recording_url}
 
 
 def unique_session_key(session: OrmSession, event: Event, base: str) -> str:
@@ -206,6 +224,14 @@ def check_session(
                         end=utc_to_local(other.ends_at, event.timezone).strftime("%H:%M"),
                     )
                 )
+    problems.extend(langs.problems(event, data.languages, data.interpretation))
+    for value, label in (
+        (data.online_url, _("Online link (meeting or stream)")),
+        (data.recording_url, _("Recording link")),
+    ):
+        problem = langs.url_problem(value, label)
+        if problem:
+            problems.append(problem)
     return problems
 
 
@@ -241,6 +267,7 @@ def save_session(
         raise AgendaConflict(problems)
 
     before = _snapshot(item) if item is not None else None
+    before_private = _private_snapshot(item) if item is not None else None
     creating = item is None
     if creating:
         item = Session(event=event, key=data.key)
@@ -255,6 +282,9 @@ def save_session(
     item.room = session.get(Room, data.room_id) if data.room_id is not None else None
     item.capacity = data.capacity
     item.track = (data.track or "").strip() or None
+    item.languages, item.interpretation = langs.normalise(data.languages, data.interpretation)
+    item.online_url = (data.online_url or "").strip() or None
+    item.recording_url = (data.recording_url or "").strip() or None
 
     wanted = [(pid, role) for pid, role in data.speakers]
     current = {sp.person_id: sp for sp in item.speakers}
@@ -286,8 +316,17 @@ def save_session(
             _record_change(
                 session, event, item.key, "moved" if moved_only else "updated", changed, by
             )
+        # the links are private: the audit log says that they changed, not what they are
+        after_private = _private_snapshot(item)
+        private = {k: "changed" for k in after_private if before_private[k] != after_private[k]}
+        if changed or private:
             audit.record(
-                session, "session.update", user=by, event=event, target=item.key, details=changed
+                session,
+                "session.update",
+                user=by,
+                event=event,
+                target=item.key,
+                details={**changed, **private},
             )
     session.flush()
     return item

@@ -31,6 +31,7 @@ from ..i18n import (
 from ..models import Event, Person, SessionPerson
 from ..models import Session as AgendaSession
 from .richtext import sanitize
+from .session_languages import describe as describe_languages
 
 VARIANTS = ("single", "bilingual")
 BILINGUAL = ("ar", "en")
@@ -78,6 +79,12 @@ def _photo_url(person: Person) -> str | None:
     return path2url(str(path.resolve())) if path is not None else None
 
 
+def _languages_line(item: AgendaSession, lang: str) -> str:
+    """The session's languages in ``lang``: "Arabic · Interpretation: English and French"."""
+    with language(lang):
+        return describe_languages(item, lang)
+
+
 def programme_context(session: OrmSession, event: Event, lang: str, variant: str) -> dict:
     langs = list(BILINGUAL) if variant == "bilingual" else [lang]
     if variant == "bilingual" and text_direction(lang) == "ltr":
@@ -109,6 +116,7 @@ def programme_context(session: OrmSession, event: Event, lang: str, variant: str
                             "dir": text_direction(lang_),
                             "title": item.t("title", lang_),
                             "room": item.room.t("name", lang_) if item.room else "",
+                            "languages": _languages_line(item, lang_),
                             "speakers": [
                                 {
                                     "name": link.person.t("name", lang_),

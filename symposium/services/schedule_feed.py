@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from xml.etree import ElementTree as ET
 
-from ..i18n import utc_to_local
+from ..i18n import language, utc_to_local
 from ..models import Event, Session
 from .agenda_view import AgendaDay
 from .guids import event_guid, person_guid, room_guid, session_guid
+from .session_languages import describe as describe_languages
+from .session_languages import spoken
 
 GENERATOR = {"name": "symposium", "version": "0.1.0"}
 TIMESLOT = "00:15"
@@ -51,6 +53,11 @@ def _duration(start: datetime, end: datetime) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def _languages_line(item: Session, lang: str) -> str:
+    with language(lang):
+        return describe_languages(item, lang)
+
+
 def _session_record(event: Event, item: Session, lang: str, links: FeedLinks) -> dict:
     local_start = utc_to_local(item.starts_at, event.timezone)
     local_end = utc_to_local(item.ends_at, event.timezone)
@@ -80,9 +87,11 @@ def _session_record(event: Event, item: Session, lang: str, links: FeedLinks) ->
         "subtitle": "",
         "track": item.track or "",
         "type": item.kind,
-        "language": event.default_language,
+        # the schema has one language per event: the first spoken one; every spoken language and
+        # the interpretation offered are told in words in the description
+        "language": (spoken(item) or [event.default_language])[0],
         "abstract": item.t("abstract", lang),
-        "description": "",
+        "description": _languages_line(item, lang),
         "persons": persons,
         "links": [{"url": links.session(item.key), "title": item.t("title", lang)}],
     }

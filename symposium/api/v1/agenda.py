@@ -70,6 +70,10 @@ def _apply(event, data: agenda_service.SessionData, body: dict) -> None:
     for name in ("title", "abstract"):
         if name in body:
             setattr(data, name, merge_i18n(getattr(data, name), body[name]))
+    if "languages" in body:
+        data.languages = list(body["languages"])
+    if "interpretation" in body:
+        data.interpretation = [f"{c['source']}-{c['target']}" for c in body["interpretation"]]
     if "starts_at" in body:
         data.starts_local = _local(body["starts_at"], event)
     if "ends_at" in body:

@@ -7,13 +7,14 @@ from flask_smorest import Blueprint
 
 from ...extensions import db
 from ...models.types import utcnow
-from ...services import agenda_view
+from ...services import agenda_view, session_languages
 from ...services.events import get_published_or_404
 from .schemas import (
     ChangeSchema,
     EventSchema,
     LanguageArgs,
     RoomSchema,
+    SessionListArgs,
     SessionSchema,
     SpeakerSchema,
 )
@@ -53,12 +54,16 @@ def rooms(slug, **_args):
 
 
 @blp.get("/events/<slug>/sessions")
-@blp.arguments(LanguageArgs, location="query", as_kwargs=True)
+@blp.arguments(SessionListArgs, location="query", as_kwargs=True)
 @blp.response(200, SessionSchema(many=True))
-def sessions(slug, **_args):
-    """The agenda of a published event, in time order."""
+def sessions(slug, language=None, **_args):
+    """The agenda of a published event, in time order (``language``: those one can follow in
+    that language, spoken or interpreted into it)."""
     event = get_published_or_404(slug)
-    return [item for day in agenda_view.load_agenda(db.session, event) for item in day.sessions]
+    items = [item for day in agenda_view.load_agenda(db.session, event) for item in day.sessions]
+    if language:
+        items = [item for item in items if session_languages.followable_in(item, language)]
+    return items
 
 
 @blp.get("/events/<slug>/sessions/<key>")

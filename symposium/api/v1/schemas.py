@@ -9,6 +9,7 @@ from marshmallow import validate
 from ...i18n import LANGUAGES, localize, utc_to_local
 from ...models import ATTENDANCE_MODES, REGISTRATION_STATUSES, SESSION_KINDS, SPEAKER_ROLES
 from ...services.guids import event_guid, person_guid, session_guid
+from ...services.session_languages import parse_channel
 
 _I18N_DOC = {
     "oneOf": [
@@ -96,6 +97,25 @@ class SessionSpeakerSchema(OutSchema):
     role = ma.fields.String(metadata={"enum": list(SPEAKER_ROLES)})
 
 
+class ChannelSchema(OutSchema):
+    """An interpretation channel: from the spoken language ``from`` into ``to``."""
+
+    source = ma.fields.String(data_key="from", required=True)
+    target = ma.fields.String(data_key="to", required=True)
+
+
+class ChannelList(ma.fields.List):
+    """``["ar-en"]`` as ``[{"from": "ar", "to": "en"}]`` (channels that do not parse are left
+    out)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(ma.fields.Nested(ChannelSchema), **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        parsed = [parse_channel(v) for v in (value or [])]
+        return super()._serialize([c for c in parsed if c], attr, obj, **kwargs)
+
+
 class SessionSchema(OutSchema):
     key = ma.fields.String(required=True)
     guid = ma.fields.Function(
@@ -113,6 +133,13 @@ class SessionSchema(OutSchema):
     confirmed_count = ma.fields.Integer()
     track = ma.fields.String(allow_none=True)
     speakers = ma.fields.List(ma.fields.Nested(SessionSpeakerSchema))
+    languages = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "Languages spoken in the session (ISO 639-1); [] if not stated."},
+    )
+    interpretation = ChannelList(
+        metadata={"description": "Interpretation channels offered, e.g. from ar to en."},
+    )
     url = ma.fields.Function(
         lambda s: url_for(
             "public.session_detail",
@@ -211,6 +238,19 @@ class LanguageArgs(InSchema):
     )
 
 
+_LANGUAGE_CODE = validate.Regexp(r"^[a-z]{2,3}$")
+
+
+class SessionListArgs(LanguageArgs):
+    language = ma.fields.String(
+        validate=_LANGUAGE_CODE,
+        metadata={
+            "description": "Only the sessions one can follow in this language (ISO 639-1): "
+            "spoken in it or interpreted into it."
+        },
+    )
+
+
 class RegistrationListArgs(LanguageArgs):
     status = ma.fields.String(validate=validate.OneOf(REGISTRATION_STATUSES))
     attendance_mode = ma.fields.String(validate=validate.OneOf(ATTENDANCE_MODES))
@@ -285,6 +325,11 @@ class SessionSpeakerInSchema(InSchema):
     role = ma.fields.String(load_default="speaker", validate=validate.OneOf(SPEAKER_ROLES))
 
 
+class ChannelInSchema(InSchema):
+    source = ma.fields.String(data_key="from", required=True, validate=_LANGUAGE_CODE)
+    target = ma.fields.String(data_key="to", required=True, validate=_LANGUAGE_CODE)
+
+
 class SessionWriteSchema(InSchema):
     """A new session (POST) or the fields to change (PATCH)."""
 
@@ -299,6 +344,16 @@ class SessionWriteSchema(InSchema):
     track = ma.fields.String(allow_none=True, validate=validate.Length(max=120))
     speakers = ma.fields.List(
         ma.fields.Nested(SessionSpeakerInSchema), validate=validate.Length(max=100)
+    )
+    languages = ma.fields.List(
+        ma.fields.String(validate=_LANGUAGE_CODE),
+        validate=validate.Length(max=10),
+        metadata={"description": "Spoken languages (ISO 639-1 codes)."},
+    )
+    interpretation = ma.fields.List(
+        ma.fields.Nested(ChannelInSchema),
+        validate=validate.Length(max=20),
+        metadata={"description": 'Interpretation channels: [{"from": "ar", "to": "en"}].'},
     )
 
 

@@ -72,6 +72,10 @@ SESSION_KEYS = (
     "track",
     "position",
     "speakers",
+    "languages",  # spoken languages: ["ar"]
+    "interpretation",  # channels from-into: ["ar-en", "ar-fr"]
+    "online_url",  # the meeting or stream (never public)
+    "recording_url",
 )
 LINK_KEYS = ("key", "role")
 _EXCLUDED_TERRITORIES = {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"}

@@ -76,6 +76,10 @@ def export_event(event: Event) -> dict[str, Any]:
                     {"key": link.person.key, "role": link.role}
                     for link in sorted(s.speakers, key=lambda sp: (sp.position or 0, sp.id or 0))
                 ],
+                "languages": list(s.languages or []),
+                "interpretation": list(s.interpretation or []),
+                "online_url": s.online_url,
+                "recording_url": s.recording_url,
             }
             for s in sessions
         ],

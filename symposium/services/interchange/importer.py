@@ -50,6 +50,8 @@ def _session_snapshot(item: Session, tzname: str) -> dict[str, Any]:
         "speakers": [
             link.person.key for link in sorted(item.speakers, key=lambda sp: sp.position or 0)
         ],
+        "languages": list(item.languages or []),
+        "interpretation": list(item.interpretation or []),
     }
 
 
@@ -200,6 +202,10 @@ def _apply(
             "capacity",
             "track",
             "position",
+            "languages",
+            "interpretation",
+            "online_url",  # private: in no change summary (see _session_snapshot)
+            "recording_url",
         ):
             sw.set(item, attr, data[attr])
         sw.set(item, "room", rooms[data["room"]] if data["room"] else None)

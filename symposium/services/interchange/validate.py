@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from babel import Locale
@@ -22,7 +23,7 @@ from ...models import (
     Session,
     SessionRegistration,
 )
-from .. import textcheck
+from .. import session_languages, textcheck
 from ..richtext import sanitize
 from ..textcheck import LIMITS
 from .checker import _Checker
@@ -364,9 +365,37 @@ def _validate_sessions(c: _Checker, value, doc: dict) -> list[dict]:
                 "track": track,
                 "position": position,
                 "speakers": links,
+                **_session_languages(c, item, path, doc),
             }
         )
     return sessions
+
+
+def _code_list(c: _Checker, item: dict, key: str, path: str) -> list[str]:
+    value = item.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or any(not isinstance(x, str) for x in value):
+        c.add(f"{path}.{key}", _("must be a list of texts"))
+        return []
+    return value
+
+
+def _session_languages(c: _Checker, item: dict, path: str, doc: dict) -> dict:
+    """Spoken languages, interpretation channels and the two links of a session."""
+    spoken = _code_list(c, item, "languages", path)
+    channels = _code_list(c, item, "interpretation", path)
+    event = SimpleNamespace(languages=doc.get("languages") or [])
+    for problem in session_languages.problems(event, spoken, channels):
+        c.add(f"{path}.interpretation" if channels else f"{path}.languages", problem)
+    spoken, channels = session_languages.normalise(spoken, channels)
+    out = {"languages": spoken, "interpretation": channels}
+    for key in ("online_url", "recording_url"):
+        url = c.string(item, key, path, max_length=500)
+        if url and not re.match(r"^https?://\S+$", url):
+            c.add(f"{path}.{key}", _("must be an http or https address"))
+        out[key] = url or None
+    return out
 
 
 def _check_against_database(session: OrmSession, event: Event, doc: dict) -> list[str]:
