@@ -306,7 +306,8 @@ def test_certificates_page_shows_where_attendance_came_from(app, client, auth, c
     assert "Not attended" in rows["Manual Mona"]
     assert "Session rooms: 1 session" in rows["Rooms Rami"]
     assert "No attendance recorded" in rows["Absent Adam"]
-    assert "Mark attended by hand" in rows["Absent Adam"]
+    assert "Mark attended by hand" not in rows["Absent Adam"]  # marks by hand do not count
+    assert "Remove the mark by hand" in rows["Manual Mona"]
     assert "An imported report or a mark by hand is taken as meeting the minimum." in page
 
     arabic = client.get(f"/ar/manage/events/{SLUG}/certificates")
@@ -364,6 +365,8 @@ def test_mark_by_hand_and_remove(app, client, auth, ctx):
     _organiser(app, auth, event)
     base = f"/en/manage/events/{SLUG}/attendance"
 
+    page = client.get(f"/en/manage/events/{SLUG}/certificates").get_data(as_text=True)
+    assert f'{base}/{absent.id}/manual"' in page and "Mark attended by hand" in page
     assert client.post(f"{base}/{absent.id}/manual").status_code == 302
     assert client.post(f"{base}/{door.id}/manual").status_code == 302
     response = client.post(f"{base}/{imported.id}/manual", follow_redirects=True)
@@ -443,3 +446,25 @@ def test_eligibility_query_count_does_not_grow(ctx):
     most, n_most = count_queries()
     assert n_most == 32  # the 32 odd ones joined two sessions online
     assert few == many == most
+
+
+def test_marks_by_hand_need_the_csrf_token(app, client, auth, ctx):
+    import re
+
+    event, _it = _event(ctx)
+    absent = _reg(ctx, event, "Absent")
+    ctx.commit()
+    registration_id = absent.id
+    ctx.commit()
+    _organiser(app, auth, event)
+    app.config["WTF_CSRF_ENABLED"] = True
+    url = f"/en/manage/events/{SLUG}/attendance/{registration_id}/manual"
+    assert client.post(url).status_code == 400
+    assert client.post(url, data={"csrf_token": "forged"}).status_code == 400
+    ctx.expire_all()
+    assert ctx.get(Registration, registration_id).checked_in_at is None
+    page = client.get(f"/en/manage/events/{SLUG}/certificates").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert client.post(url, data={"csrf_token": token}).status_code == 302
+    ctx.expire_all()
+    assert ctx.get(Registration, registration_id).attendance_source == "manual"

@@ -102,7 +102,7 @@ def selfservice_certificate(token: str):
     registration = _registration_by_token(token)
     state = attendance_policy.certificate_state(registration, db.session)
     if not state.eligible:
-        return _not_yet(registration, state.message)
+        return _not_yet(registration, state.message, state.reason)
     try:
         certificate = certs.issue_for_registration(db.session, registration)
     except certs.NotEligible as exc:  # e.g. before the event starts
@@ -111,13 +111,14 @@ def selfservice_certificate(token: str):
     return _certificate_pdf(certificate)
 
 
-def _not_yet(registration: Registration, message: str) -> Response:
+def _not_yet(registration: Registration, message: str, reason: str | None = None) -> Response:
     response = Response(
         render_template(
             "public/certificate_not_yet.html",
             registration=registration,
             event=registration.event,
             message=message,
+            reason=reason,
             noindex=True,
         ),
         status=403,

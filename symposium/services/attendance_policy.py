@@ -374,7 +374,9 @@ def certificate_state(
     event = registration.event
     policy = get_policy(event)
     query, _both = _facts_select(event, [registration.id])
-    row = session.execute(query).one()
+    row = session.execute(query).one_or_none()
+    if row is None:  # not written yet: only its own columns are known
+        row = (registration, 0, 0, 0, None)
     facts = AttendanceFacts.from_row(*row)
     return CertificateState(
         evaluate(policy, facts, feedback_required(session, event)), facts, policy
