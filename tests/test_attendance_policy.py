@@ -468,3 +468,23 @@ def test_marks_by_hand_need_the_csrf_token(app, client, auth, ctx):
     assert client.post(url, data={"csrf_token": token}).status_code == 302
     ctx.expire_all()
     assert ctx.get(Registration, registration_id).attendance_source == "manual"
+
+
+@pytest.mark.postgres
+def test_eligibility_query_on_postgresql(pg_app):
+    with pg_app.app_context():
+        session = db.session
+        event, it = _event(session)
+        _door(session, _reg(session, event, "Two Rooms"), it["s1"], it["s2"])
+        mixed = _reg(session, event, "Room And Online")
+        _door(session, mixed, it["s1"])
+        _online(session, mixed, it["s1"], it["brk"])
+        _reg(session, event, "Imported", source="import")
+        _policy(session, event, min_sessions=2)
+        session.commit()
+        assert _eligible(session, event) == {"Two Rooms", "Imported"} == _single(session, event)
+        rows = {r.registration.full_name: r for r in policies.attendance_rows(session, event)}
+        assert (rows["Room And Online"].facts.any_sessions, rows["Room And Online"].reason) == (
+            1,
+            policies.TOO_FEW_SESSIONS,
+        )
