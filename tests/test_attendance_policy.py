@@ -338,6 +338,7 @@ def test_policy_form_saves_and_rejects_bad_input(app, client, auth, ctx):
 
     bad = client.post(url, data={"sources": ["door", "teleport"]})
     assert bad.status_code == 400
+    assert "Choisissez parmi les façons d’enregistrer la présence" in bad.get_data(as_text=True)
     ctx.expire_all()
     assert "attendance" not in (ctx.get(type(event), event.id).settings or {})
 

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..services.attendance_policy import MAX_MIN_SESSIONS
+from ..services.attendance_policy import MAX_MIN_SESSIONS, SOURCES
 
 _DIGITS = str.maketrans(
     {**{chr(0x0660 + i): str(i) for i in range(10)}, **{chr(0x06F0 + i): str(i) for i in range(10)}}
@@ -55,7 +55,7 @@ class AttendancePolicyForm(FlaskForm):
             SelectChoice("import", _l("Listed in an imported attendance report")),
             SelectChoice("manual", _l("Marked by hand by an organiser")),
         ],
-        validate_choice=True,
+        validate_choice=False,  # checked below, with our own translated message
     )
     min_sessions = StringField(
         _l("Minimum number of sessions (leave empty for none)"),
@@ -65,6 +65,8 @@ class AttendancePolicyForm(FlaskForm):
     def validate_sources(self, field):
         if not field.data:
             raise StopValidation(_("Choose at least one way of recording attendance."))
+        if any(value not in SOURCES for value in field.data):
+            raise StopValidation(_("Choose among the ways of recording attendance listed."))
 
     @property
     def min_sessions_value(self) -> int | None:
