@@ -16,6 +16,7 @@ def require_login():
 
 from . import (  # noqa: E402,F401
     agenda_views,
+    attendance_views,
     certificates,
     checkin,
     events_views,

@@ -34,6 +34,7 @@ from ..services import attendance
 from ..services import badges as badge_service
 from ..services import certificates as certs
 from . import bp
+from .attendance_views import attendance_context
 from .certificate_forms import (
     ActionForm,
     AttendanceImportForm,
@@ -82,6 +83,7 @@ def _page(event: Event, *, status: int = 200, **forms):
             revoke_form=RevokeForm(formdata=None),
             jobs=latest_jobs,
             kind_label=certs.kind_label,
+            **attendance_context(event, forms.get("policy_form")),
         ),
         status,
     )

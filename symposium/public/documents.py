@@ -12,9 +12,10 @@ from flask import Response, abort, g, render_template, request
 
 from ..extensions import db
 from ..models import Certificate, Person, Registration
+from ..services import attendance_policy, programme, speakers
 from ..services import certificates as certs
-from ..services import programme, speakers
 from ..services import registration as registration_service
+from ..services.event_time import has_started
 from ..services.events import get_published_or_404
 from . import bp
 
@@ -76,18 +77,55 @@ def _registration_by_token(token: str) -> Registration:
     return registration
 
 
+def selfservice_certificate_state(registration: Registration):
+    """The certificate section of the personal page (templates/public/_certificate_state.html):
+    the state (eligible, or why not yet) of a confirmed registration once the event has
+    started or when already eligible; None when there is nothing to show."""
+    if registration.status != "confirmed":
+        return None
+    state = attendance_policy.certificate_state(registration, db.session)
+    if state.eligible or has_started(registration.event):
+        return state
+    return None
+
+
+@bp.app_template_global("certificate_state")
+def _certificate_state_global(registration: Registration):
+    return selfservice_certificate_state(registration)
+
+
 @bp.get("/r/<token>/certificate.pdf")
 def selfservice_certificate(token: str):
-    """The attendee's certificate: 403 until they are marked attended; issued on first use."""
+    """The attendee's certificate, issued on first use once they are eligible under the
+    event's attendance policy (and the feedback gate); until then a 403 page saying why."""
     g.noindex = True
     registration = _registration_by_token(token)
-    if not certs.registration_eligible(registration):
-        abort(403)
+    state = attendance_policy.certificate_state(registration, db.session)
+    if not state.eligible:
+        return _not_yet(registration, state.message, state.reason)
     try:
         certificate = certs.issue_for_registration(db.session, registration)
-    except certs.NotEligible:
-        abort(403)
+    except certs.NotEligible as exc:  # e.g. before the event starts
+        db.session.rollback()
+        return _not_yet(registration, exc.message)
     return _certificate_pdf(certificate)
+
+
+def _not_yet(registration: Registration, message: str, reason: str | None = None) -> Response:
+    response = Response(
+        render_template(
+            "public/certificate_not_yet.html",
+            registration=registration,
+            event=registration.event,
+            message=message,
+            reason=reason,
+            noindex=True,
+        ),
+        status=403,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _person_by_token(token: str) -> Person:

@@ -1,4 +1,5 @@
-"""Attendance recorded elsewhere (an online platform, a paper list): import a CSV of emails.
+"""Attendance recorded elsewhere (an online platform, a paper list): import a CSV of emails;
+and attendance marked by hand by an organiser (``mark_by_hand`` / ``unmark_by_hand``).
 
 The file needs an ``email`` column (header matched case-insensitively; a UTF-8 BOM and ``;``
 or tab separators are tolerated); other columns are ignored. Each listed confirmed
@@ -106,19 +107,10 @@ def import_attendance(
     session: OrmSession, event: Event, data: bytes | str, *, user=None
 ) -> AttendanceImportResult:
     """Mark the registrations listed in ``data`` as attended; return what happened."""
-    from ..i18n import fmt_date, fmt_time, utc_to_local
-    from .event_time import event_starts_at, has_started
+    from .event_time import has_started
 
     if not has_started(event):
-        start = event_starts_at(event)
-        raise AttendanceImportError(
-            _(
-                "Attendance cannot be recorded before the event starts: %(date)s at %(time)s "
-                "(event time).",
-                date=fmt_date(utc_to_local(start, event.timezone).date(), fmt="full"),
-                time=fmt_time(start, event.timezone),
-            )
-        )
+        raise AttendanceImportError(_not_started(event))
     emails = read_emails(data)
     result = AttendanceImportResult(rows=len(emails))
     seen: dict[str, str] = {}
@@ -164,3 +156,92 @@ def import_attendance(
     )
     session.flush()
     return result
+
+
+# --------------------------------------------------------------------------- by hand
+
+
+class AttendanceMarkError(AttendanceImportError):
+    """A mark by hand that cannot be made or removed (the message is translated)."""
+
+
+def _not_started(event: Event) -> str:
+    from ..i18n import fmt_date, fmt_time, utc_to_local
+    from .event_time import event_starts_at
+
+    start = event_starts_at(event)
+    return _(
+        "Attendance cannot be recorded before the event starts: %(date)s at %(time)s (event time).",
+        date=fmt_date(utc_to_local(start, event.timezone).date(), fmt="full"),
+        time=fmt_time(start, event.timezone),
+    )
+
+
+def mark_by_hand(session: OrmSession, registration: Registration, *, user=None) -> Registration:
+    """An organiser vouches that this confirmed registrant attended (``attendance_source``
+    "manual"). A door check-in keeps its time and becomes a mark by hand (the previous
+    source is kept in the audit log, so that removing the mark restores it)."""
+    from .event_time import has_started
+
+    event = registration.event
+    if registration.status != "confirmed":
+        raise AttendanceMarkError(_("Only a confirmed registration can be marked as attended."))
+    if not has_started(event):
+        raise AttendanceMarkError(_not_started(event))
+    previous = registration.attendance_source if registration.checked_in_at else None
+    if previous == "manual":
+        raise AttendanceMarkError(_("This registration is already marked by hand."))
+    if previous == "import":
+        raise AttendanceMarkError(_("This registration is already marked attended by an import."))
+    audit.record(
+        session,
+        "attendance.manual",
+        user=user,
+        event=event,
+        target=f"registration:{registration.id}",
+        details={
+            "previous_source": previous,
+            "previous_at": registration.checked_in_at.isoformat() if previous else None,
+        },
+    )
+    if registration.checked_in_at is None:
+        registration.checked_in_at = utcnow()
+        registration.checked_in_by_id = getattr(user, "id", None)
+    registration.attendance_source = "manual"
+    session.flush()
+    return registration
+
+
+def unmark_by_hand(session: OrmSession, registration: Registration, *, user=None) -> Registration:
+    """Remove a mark by hand: back to the door check-in it replaced, else not attended."""
+    from ..models import AuditLog
+
+    if registration.checked_in_at is None or registration.attendance_source != "manual":
+        raise AttendanceMarkError(_("This registration is not marked by hand."))
+    entry = session.scalar(
+        select(AuditLog)
+        .where(
+            AuditLog.event_id == registration.event_id,
+            AuditLog.action == "attendance.manual",
+            AuditLog.target == f"registration:{registration.id}",
+        )
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    )
+    previous = (entry.details or {}).get("previous_source") if entry is not None else None
+    if previous:
+        registration.attendance_source = previous
+    else:
+        registration.checked_in_at = None
+        registration.checked_in_by_id = None
+        registration.attendance_source = None
+    audit.record(
+        session,
+        "attendance.manual_removed",
+        user=user,
+        event=registration.event,
+        target=f"registration:{registration.id}",
+        details={"restored_source": previous},
+    )
+    session.flush()
+    return registration

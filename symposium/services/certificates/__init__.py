@@ -1,8 +1,9 @@
 """Certificates: issue once, store, verify, revoke, re-issue, generate in bulk, send.
 
 Who is eligible
-- attendance: a confirmed registration marked attended (``checked_in_at`` set, at the door or
-  by an attendance import);
+- attendance: a confirmed registration that attended as the event's attendance policy asks
+  (door, online joins, imported report, marked by hand; an optional minimum of sessions) and,
+  when the feedback gate is on, answered the questionnaire (services/attendance_policy.py);
 - speakers: people linked to the event's sessions, by default only those who confirmed in
   their portal (``SessionPerson.confirmation == "confirmed"``); the organiser may widen it
   to everyone linked. Their certificate is "participation" or "appreciation" (settings).

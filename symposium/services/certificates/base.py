@@ -16,7 +16,7 @@ from ...models import (
     SessionPerson,
 )
 from ...models import Session as AgendaSession
-from .. import audit
+from .. import attendance_policy, audit
 
 SPEAKER_KINDS = ("participation", "appreciation")
 SPEAKER_SCOPES = ("confirmed", "all")
@@ -98,8 +98,10 @@ def update_settings(
 # --------------------------------------------------------------------------- eligibility
 
 
-def registration_eligible(registration: Registration) -> bool:
-    return registration.status == "confirmed" and registration.checked_in_at is not None
+def registration_eligible(registration: Registration, session: OrmSession | None = None) -> bool:
+    """Confirmed, attended as the event's attendance policy asks and, when the feedback gate
+    is on, answered the questionnaire (services/attendance_policy.py)."""
+    return attendance_policy.certificate_state(registration, session).eligible
 
 
 def person_eligible(session: OrmSession, person: Person, scope: str | None = None) -> bool:
@@ -113,17 +115,8 @@ def person_eligible(session: OrmSession, person: Person, scope: str | None = Non
 
 
 def eligible_registrations(session: OrmSession, event: Event) -> list[Registration]:
-    return list(
-        session.scalars(
-            select(Registration)
-            .where(
-                Registration.event_id == event.id,
-                Registration.status == "confirmed",
-                Registration.checked_in_at.is_not(None),
-            )
-            .order_by(Registration.id)
-        )
-    )
+    """Registrations eligible under the event's attendance policy, by id (one query)."""
+    return attendance_policy.eligible_registrations(session, event)
 
 
 def eligible_people(session: OrmSession, event: Event, scope: str | None = None) -> list[Person]:

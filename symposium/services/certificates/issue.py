@@ -18,7 +18,7 @@ from ...models import (
     Registration,
 )
 from ...models.types import utcnow
-from .. import audit, webhooks
+from .. import attendance_policy, audit, webhooks
 from ..event_time import event_starts_at, has_started
 from .base import (
     NUMBER_ALPHABET,
@@ -30,7 +30,6 @@ from .base import (
     current_for_registration,
     get_settings,
     person_eligible,
-    registration_eligible,
 )
 from .render import render_certificate, store_pdf
 
@@ -173,8 +172,9 @@ def issue_for_registration(
     """The registration's attendance certificate, issued now if it has none yet (not before
     the event starts, unless an administrator's ``allow_early``)."""
     _lock_row(session, Registration, registration.id)
-    if not registration_eligible(registration):
-        raise NotEligible(_("This registration is not marked as attended."))
+    state = attendance_policy.certificate_state(registration, session)
+    if not state.eligible:  # not attended as the policy asks, or the questionnaire unanswered
+        raise NotEligible(state.staff_message)
     existing = current_for_registration(session, registration)
     if existing is not None:
         return existing
