@@ -431,3 +431,18 @@ def test_settings_are_checked_in_the_service(ctx):
     assert online.settings_problems(True)
     event = make_event(ctx, settings={"online": {"opens_minutes": "9999"}})
     assert online.get_settings(event).opens_minutes == online.MAX_OPENS_MINUTES
+
+
+def test_a_head_request_is_no_join(client, app, world, clock):
+    clock["value"] = INSIDE
+    assert client.head(f"/en/r/{world['online']}/join/talk").status_code == 303
+    assert joins(app) == []
+
+
+def test_the_countdown_uses_the_events_digits(client, app, world, clock):
+    with app.app_context():
+        event = db.session.scalar(select(Event))
+        event.settings = {**(event.settings or {}), "digits": "arab"}
+        db.session.commit()
+    html = client.get(f"/ar/r/{world['online']}/join/talk").get_data(as_text=True)
+    assert "الوقت المتبقي: ٤٥ دقيقة" in html and 'data-locale="ar-u-nu-arab"' in html

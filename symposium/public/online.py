@@ -8,14 +8,14 @@ Refused joins get a translated page and never the meeting's address.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from babel.dates import format_timedelta, get_timezone_gmt
-from flask import Response, abort, g, redirect, render_template
+from flask import Response, abort, g, redirect, render_template, request
 from sqlalchemy import select
 
 from ..extensions import db
-from ..i18n import event_numbering, utc_to_local
+from ..i18n import event_numbering, fmt_number, utc_to_local
 from ..models import Session
 from ..services import online
 from . import bp
@@ -54,6 +54,13 @@ def _zone_offset(dt: datetime, tzname: str, lang: str) -> str:
     return get_timezone_gmt(utc_to_local(dt, tzname), width="long", locale=lang)
 
 
+def _time_left(delta: timedelta, event, lang: str) -> str:
+    """The time left, rounded ("2 hours", "ساعتان"), with the event's digits."""
+    text = format_timedelta(delta, locale=lang)
+    digits = {str(n): fmt_number(n, lang, event_numbering(event)) for n in range(10)}
+    return "".join(digits.get(char, char) for char in text)
+
+
 @bp.get("/r/<token>/join/<key>")
 def join(token, key):
     registration = _own(token)
@@ -71,8 +78,9 @@ def join(token, key):
     opens, closes = online.join_window(item, settings)
     state = online.join_state(item, now, settings)
     if state == online.OPEN:
-        online.record_join(db.session, registration, item, now)
-        db.session.commit()
+        if request.method != "HEAD":  # a link checker's HEAD is no join
+            online.record_join(db.session, registration, item, now)
+            db.session.commit()
         return _no_store(redirect(online.meeting_url(item), 303))
     if state == online.ENDED:
         recording = item.recording_url if online.is_web_url(item.recording_url) else None
@@ -83,6 +91,6 @@ def join(token, key):
         item,
         opens_at=opens,
         offset=_zone_offset(opens, event.timezone, g.lang),
-        time_left=format_timedelta(opens - now, locale=g.lang),
+        time_left=_time_left(opens - now, event, g.lang),
         intl_locale=f"{g.lang}-u-nu-{event_numbering(event) if g.lang == 'ar' else 'latn'}",
     )
