@@ -4,6 +4,8 @@ the registrant's .ics."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import threading
 from datetime import UTC, datetime
 
@@ -341,6 +343,14 @@ def test_links_in_the_confirmation_email(app, world):
         inperson = reg.by_token(db.session, world["inperson"])
         _s, text, html, _l = notifications.render(db.session, inperson, "confirmed")
         assert "/join/" not in text + html
+        # the calendar attached to the email carries the same link
+        raw = notifications.build_email(db.session, registration, "confirmed").raw
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    [part] = [p for p in message.iter_attachments() if p.get_filename() == "event.ics"]
+    cal = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+    talk = next(v for v in cal.walk("VEVENT") if str(v["SUMMARY"]) == "Séance talk")
+    assert str(talk["CONFERENCE"]) == url
+    assert "Participer en ligne (lien personnel)" in str(talk["DESCRIPTION"])
 
 
 def _calendar(client, token, lang="en"):
