@@ -229,3 +229,32 @@ def test_the_public_pages_of_the_demo_world_do_not_show_it(app, client):
             response = client.get(url)
             assert response.status_code == 200, url
             assert _leaks(response.get_data()) == [], url
+
+
+def test_an_imported_meeting_is_not_published(client, app, world):
+    """An event file that moves a session and changes its meeting (once the interchange
+    format carries sessions' meetings) lists the move on the changes page, not the meeting."""
+    from symposium.services import interchange
+    from symposium.services.interchange import common
+
+    if "online_url" not in common.SESSION_KEYS:
+        pytest.skip("the interchange format has no session meeting (online_url) yet")
+    with app.app_context():
+        event = db.session.scalar(select(Event).where(Event.slug == world["slug"]))
+        doc = interchange.export_event(event)
+        for item in doc["sessions"]:
+            if item["key"] == "talk":
+                item["starts_at"] = item["starts_at"].replace("09:00", "09:20")
+                item["online_url"] = f"https://{SECRET_HOST}/imported-d4"
+                if "recording_url" in common.SESSION_KEYS:
+                    item["recording_url"] = RECORDING + "-imported"
+        interchange.import_event(db.session, doc, event=event)
+        db.session.commit()
+    for url in (
+        f"/en/events/{world['slug']}/changes",
+        f"/api/v1/events/{world['slug']}/changes",
+        f"/en/events/{world['slug']}/sessions/talk",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert _leaks(response.get_data()) == [], url
