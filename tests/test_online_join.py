@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import icalendar
@@ -456,3 +457,22 @@ def test_the_countdown_uses_the_events_digits(client, app, world, clock):
         db.session.commit()
     html = client.get(f"/ar/r/{world['online']}/join/talk").get_data(as_text=True)
     assert "الوقت المتبقي: ٤٥ دقيقة" in html and 'data-locale="ar-u-nu-arab"' in html
+
+
+def test_saving_an_event_without_the_options_keeps_them(ctx):
+    from symposium.services import event_admin
+
+    event = make_event(ctx, settings={"online": {"opens_minutes": 30, "in_person_links": True}})
+    data = event_admin.EventData(
+        slug=event.slug,
+        timezone=event.timezone,
+        starts_on=event.starts_on,
+        ends_on=event.ends_on,
+        title={"ar": "ندوة"},
+    )
+    event_admin.save_event(ctx, data, event=event)
+    assert online.get_settings(event) == online.OnlineSettings(30, True)
+    event_admin.save_event(ctx, replace(data, online_opens_minutes=0), event=event)
+    assert online.get_settings(event) == online.OnlineSettings(0, True)
+    with pytest.raises(event_admin.EventError):
+        event_admin.save_event(ctx, replace(data, online_opens_minutes=241), event=event)

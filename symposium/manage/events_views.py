@@ -37,11 +37,7 @@ def _form_data(form: EventForm) -> event_admin.EventData:
         registration_opens_at=utc(form.registration_opens_at.data),
         registration_closes_at=utc(form.registration_closes_at.data),
         digits=form.digits.data or "latn",
-        online_opens_minutes=(
-            form.online_opens_minutes.data
-            if form.online_opens_minutes.data is not None
-            else online.DEFAULT_OPENS_MINUTES
-        ),
+        online_opens_minutes=form.online_opens_minutes.data,
         online_in_person_links=bool(form.online_in_person_links.data),
         **{name: i18n_value(form, name) for name in I18N},
     )

@@ -43,8 +43,9 @@ class EventData:
     registration_opens_at: datetime | None = None  # aware UTC
     registration_closes_at: datetime | None = None  # aware UTC
     digits: str = "latn"  # numbering system of Arabic text: "latn" or "arab" (event.settings)
-    online_opens_minutes: int = online.DEFAULT_OPENS_MINUTES  # event.settings["online"]
-    online_in_person_links: bool = False
+    # event.settings["online"] (services/online.py); None: unchanged
+    online_opens_minutes: int | None = None
+    online_in_person_links: bool | None = None
 
 
 def valid_timezone(name: str) -> bool:
@@ -126,8 +127,10 @@ def save_event(
     event.registration_opens_at = data.registration_opens_at
     event.registration_closes_at = data.registration_closes_at
     event.settings = {**(event.settings or {}), "digits": data.digits}  # a new dict: JSON change
-    online.store_settings(
-        event, online.OnlineSettings(data.online_opens_minutes, data.online_in_person_links)
+    online.update_settings(
+        event,
+        opens_minutes=data.online_opens_minutes,
+        in_person_links=data.online_in_person_links,
     )
     session.flush()
     if creating and by is not None and by.role == "organiser":

@@ -57,8 +57,8 @@ def get_settings(event: Event) -> OnlineSettings:
 
 
 def settings_problems(opens_minutes) -> list[str]:
-    """Why these options cannot be saved (translated), or an empty list."""
-    if (
+    """Why these options cannot be saved (translated), or an empty list (None: unchanged)."""
+    if opens_minutes is not None and (
         isinstance(opens_minutes, bool)
         or not isinstance(opens_minutes, int)
         or not 0 <= opens_minutes <= MAX_OPENS_MINUTES
@@ -75,6 +75,20 @@ def settings_problems(opens_minutes) -> list[str]:
 def store_settings(event: Event, settings: OnlineSettings) -> None:
     """Write the options into ``event.settings`` (a new dict, so that the JSON change is seen)."""
     event.settings = {**(event.settings or {}), "online": settings.as_dict()}
+
+
+def update_settings(
+    event: Event, *, opens_minutes: int | None = None, in_person_links: bool | None = None
+) -> None:
+    """Change the options given (None: keep the event's current value)."""
+    current = get_settings(event)
+    store_settings(
+        event,
+        OnlineSettings(
+            current.opens_minutes if opens_minutes is None else opens_minutes,
+            current.in_person_links if in_person_links is None else in_person_links,
+        ),
+    )
 
 
 def is_web_url(value: str | None) -> bool:
