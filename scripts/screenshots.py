@@ -1,4 +1,5 @@
-"""Screenshots for the README: the public Arabic agenda and the Arabic agenda builder.
+"""Screenshots for the README: the public Arabic agenda and the Arabic agenda builder (and for
+docs/online.md the Arabic page of a personal join link before it opens).
 
 Starts the demo app (a temporary SQLite database seeded with ``seed-demo``) on a free local
 port and photographs it with Playwright and Debian's Chromium.
@@ -52,6 +53,44 @@ def build_app(workdir: Path, password: str):
     return app
 
 
+def prepare_join(app) -> str:
+    """An online registrant of the demo (made here, not in the demo data) and the path of their
+    personal join link to the next session that has not started: its page is a countdown."""
+    from sqlalchemy import select
+
+    from symposium.extensions import db
+    from symposium.models import Event, Registration, Session
+    from symposium.models.types import utcnow
+
+    with app.app_context():
+        item = db.session.scalar(
+            select(Session)
+            .join(Event)
+            .where(
+                Event.status == "published", Session.starts_at > utcnow(), Session.kind != "break"
+            )
+            .order_by(Session.starts_at)
+        )
+        if item is None:
+            raise SystemExit("no session of the demo starts in the future: no countdown to show")
+        event = item.event
+        event.hybrid = True
+        event.online_url = event.online_url or "https://meet.example.org/demo"
+        person = Registration(
+            event=event,
+            token=secrets.token_urlsafe(32),
+            full_name="ليلى الأحمد",
+            email="layla.online@example.org",
+            email_normalized="layla.online@example.org",
+            attendance_mode="online",
+            preferred_language="ar",
+            status="confirmed",
+        )
+        db.session.add(person)
+        db.session.commit()
+        return f"/ar/r/{person.token}/join/{item.key}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default=str(ROOT / "docs" / "screenshots"))
@@ -71,6 +110,7 @@ def main() -> int:
     password = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory() as tmp:
         app = build_app(Path(tmp), password)
+        join_path = prepare_join(app)
         server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -92,11 +132,21 @@ def main() -> int:
                 page.wait_for_url("**/ar/manage/**")
                 page.goto(f"{base}/ar/manage/events/{EVENT}/agenda")
                 page.screenshot(path=str(out / "agenda-builder-ar.png"), full_page=True)
+                # the attendee's browser elsewhere than the event: both times on the page
+                paris = browser.new_page(
+                    viewport={"width": 1000, "height": 760},
+                    locale="ar",
+                    timezone_id="Europe/Paris",
+                    device_scale_factor=1,
+                )
+                paris.goto(f"{base}{join_path}")
+                paris.wait_for_selector(".join-local:not([hidden])")
+                paris.screenshot(path=str(out / "join-ar.png"), full_page=True)
                 browser.close()
         finally:
             server.shutdown()
             thread.join(5)
-    for name in ("agenda-ar.png", "agenda-builder-ar.png"):
+    for name in ("agenda-ar.png", "agenda-builder-ar.png", "join-ar.png"):
         print(f"wrote {out / name}")
     return 0
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..i18n import event_numbering, local_to_utc, utc_to_local
-from ..services import event_admin
+from ..services import event_admin, online
 from ..services.events import find_event
 from . import bp
 from .common import form_page, managed_event, require_staff, submit_form
@@ -37,6 +37,8 @@ def _form_data(form: EventForm) -> event_admin.EventData:
         registration_opens_at=utc(form.registration_opens_at.data),
         registration_closes_at=utc(form.registration_closes_at.data),
         digits=form.digits.data or "latn",
+        online_opens_minutes=form.online_opens_minutes.data,
+        online_in_person_links=bool(form.online_in_person_links.data),
         **{name: i18n_value(form, name) for name in I18N},
     )
 
@@ -52,6 +54,9 @@ def _fill(form: EventForm, event) -> None:
     form.hybrid.data = event.hybrid
     form.online_url.data = event.online_url
     form.digits.data = event_numbering(event)
+    online_settings = online.get_settings(event)
+    form.online_opens_minutes.data = online_settings.opens_minutes
+    form.online_in_person_links.data = online_settings.in_person_links
     for name, attr in (
         ("registration_opens_at", event.registration_opens_at),
         ("registration_closes_at", event.registration_closes_at),

@@ -115,6 +115,15 @@ class EventForm(FlaskForm):
     online_url = StringField(
         _l("Online link"), validators=[Optional(), Length(max=500), SingleLine(500)]
     )
+    online_opens_minutes = IntegerField(
+        _l("Join links open (minutes before each session)"),
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=240, message=_l("Enter a number of minutes from 0 to 240.")),
+        ],
+        default=15,
+    )
+    online_in_person_links = BooleanField(_l("In-person registrants also get join links"))
     registration_opens_at = DateTimeLocalField(
         _l("Registration opens (local time)"), format=LOCAL_FORMATS, validators=[Optional()]
     )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from ..i18n import LANGUAGES, NUMBERING_SYSTEMS, clean_i18n
 from ..models import Event
-from . import audit
+from . import audit, online
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 I18N_FIELDS = ("title", "description", "venue_name", "venue_address", "organisers")
@@ -43,6 +43,9 @@ class EventData:
     registration_opens_at: datetime | None = None  # aware UTC
     registration_closes_at: datetime | None = None  # aware UTC
     digits: str = "latn"  # numbering system of Arabic text: "latn" or "arab" (event.settings)
+    # event.settings["online"] (services/online.py); None: unchanged
+    online_opens_minutes: int | None = None
+    online_in_person_links: bool | None = None
 
 
 def valid_timezone(name: str) -> bool:
@@ -92,8 +95,9 @@ def check_event(session: OrmSession, data: EventData, *, event: Event | None = N
         and data.registration_closes_at <= data.registration_opens_at
     ):
         problems.append(_("Registration must close after it opens."))
-    if data.hybrid and data.online_url and not data.online_url.startswith(("https://", "http://")):
+    if data.online_url and not online.is_web_url(data.online_url):
         problems.append(_("The online link must start with https://."))
+    problems += online.settings_problems(data.online_opens_minutes)
     if data.digits not in NUMBERING_SYSTEMS:
         problems.append(_("Unknown digits: %(digits)s", digits=data.digits))
     return problems
@@ -123,6 +127,11 @@ def save_event(
     event.registration_opens_at = data.registration_opens_at
     event.registration_closes_at = data.registration_closes_at
     event.settings = {**(event.settings or {}), "digits": data.digits}  # a new dict: JSON change
+    online.update_settings(
+        event,
+        opens_minutes=data.online_opens_minutes,
+        in_person_links=data.online_in_person_links,
+    )
     session.flush()
     if creating and by is not None and by.role == "organiser":
         by.events.append(event)

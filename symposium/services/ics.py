@@ -246,15 +246,21 @@ _cache_lock = threading.Lock()
 
 
 def registration_ics(registration: Registration, lang: str) -> bytes:
-    """The event plus the sessions this person holds a seat in.
+    """The event plus the sessions this person holds a seat in, and those they may join online.
 
-    Nothing personal goes in the file: its entries link to the public pages, not to the
+    Nothing else personal goes in the file: its entries link to the public pages, not to the
     personal link (a calendar entry is often shared, or synced to a work calendar, and the
-    personal link can cancel the registration). So the file is the same for everyone holding
-    the same seats, and it is built once per process for each version of the event and its
-    agenda, language and set of sessions.
+    personal link can cancel the registration). The exception is what the registrant needs to
+    attend online: each session they may join carries its personal join link (in CONFERENCE,
+    RFC 7986, and in the DESCRIPTION, which Google Calendar and Outlook show; for an online
+    participant also as the LOCATION). Without join links the file is the same for everyone
+    holding the same seats, and it is built once per process for each version of the event and
+    its agenda, language and set of sessions; with them it is built for the person.
     """
+    from . import online
+
     event = registration.event
+    links = {link.session.id: link for link in online.join_links(registration, lang)}
     seats = tuple(
         sorted(s.session_id for s in registration.session_signups if s.status == "confirmed")
     )
@@ -267,21 +273,49 @@ def registration_ics(registration: Registration, lang: str) -> bytes:
         lang,
         seats,
     )
-    with _cache_lock:
-        content = _REGISTRATION_CACHE.get(key)
-        if content is not None:
-            _REGISTRATION_CACHE.move_to_end(key)
-            return content
+    if not links:
+        with _cache_lock:
+            content = _REGISTRATION_CACHE.get(key)
+            if content is not None:
+                _REGISTRATION_CACHE.move_to_end(key)
+                return content
     page, sessions_prefix = public_urls(event, lang)
     cal = _calendar(lang, event.t("title", lang))
     cal.add_component(_event_component(event, lang, page))
-    for signup in registration.session_signups:
-        if signup.status == "confirmed":
-            item = signup.session
-            cal.add_component(session_component(item, lang, sessions_prefix + item.key))
+    sessions = {
+        s.session.id: s.session for s in registration.session_signups if s.status == "confirmed"
+    }
+    sessions.update({link.session.id: link.session for link in links.values()})
+    for item in sorted(sessions.values(), key=lambda s: (s.starts_at, s.position, s.id)):
+        vevent = session_component(item, lang, sessions_prefix + item.key)
+        link = links.get(item.id)
+        if link is not None:
+            _add_join_link(vevent, link.url, online_only=registration.attendance_mode == "online")
+        cal.add_component(vevent)
     content = to_ical(cal)
+    if links:
+        return content
     with _cache_lock:
         _REGISTRATION_CACHE[key] = content
         while len(_REGISTRATION_CACHE) > _REGISTRATION_CACHE_SIZE:
             _REGISTRATION_CACHE.popitem(last=False)
     return content
+
+
+def _add_join_link(vevent: icalendar.Event, url: str, *, online_only: bool) -> None:
+    """A personal join link on a session's entry (translated in the current language)."""
+    from flask_babel import gettext as _
+
+    label = _("Join online")
+    vevent.add(
+        "conference",
+        icalendar.vUri(url),
+        parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": label},
+    )
+    text = _("Join online (personal link): %(url)s", url=url)
+    description = vevent.get("description")
+    vevent.pop("description", None)
+    vevent.add("description", f"{text}\n\n{description}" if description else text)
+    if online_only:
+        vevent.pop("location", None)
+        vevent.add("location", url)
