@@ -263,7 +263,7 @@ def test_results_chart_is_mirrored_in_arabic(app, client):
     # the bars end at the labels' column on the right and grow to the left
     for x, width in re.findall(r'<rect x="(\d+)" y="\d+" width="(\d+)"', s1):
         assert int(x) + int(width) == results.WIDTH - results.LABEL_W
-    assert 'text-anchor="end"' in s1
+    assert f'<text x="{results.WIDTH - 4}"' in s1  # labels on the right
     assert "المتوسط" in html
 
 
@@ -403,6 +403,33 @@ def test_editor_adds_edits_moves_and_deletes_questions(app, client):
     assert client.post(f"{base}/questions/{qid}/delete").status_code == 303
     with app.app_context():
         assert db.session.get(FeedbackQuestion, qid) is None
+
+
+def test_choice_keys_follow_their_text(app):
+    world = build(app, organiser=False)
+    with app.app_context():
+        q = db.session.get(FeedbackQuestion, world.questions["choice"])
+
+        def edit(*labels):
+            data = service.QuestionData("choice", q.text, choices={"ar": list(labels)})
+            service.edit_question(db.session, q, data)
+            return {c["label"]["ar"]: c["key"] for c in q.choices}
+
+        assert edit("حضوريًا", "عبر الإنترنت") == {"حضوريًا": "c1", "عبر الإنترنت": "c2"}
+        # moved lines keep their key, a new line gets a new one
+        assert edit("عبر الإنترنت", "من التسجيل", "حضوريًا") == {
+            "عبر الإنترنت": "c2",
+            "من التسجيل": "c3",
+            "حضوريًا": "c1",
+        }
+        # a removed line in the middle does not hand its key to the next one
+        assert edit("عبر الإنترنت", "حضوريًا") == {"عبر الإنترنت": "c2", "حضوريًا": "c1"}
+        # a corrected label at the same line keeps the key
+        assert edit("عبر الإنترنت (بث مباشر)", "حضوريًا") == {
+            "عبر الإنترنت (بث مباشر)": "c2",
+            "حضوريًا": "c1",
+        }
+        db.session.rollback()
 
 
 def test_kind_cannot_change_once_answered(app, client):

@@ -223,18 +223,42 @@ def _check(event: Event, data: QuestionData) -> tuple[dict, list[dict]]:
     return text, choices
 
 
-def _keyed(old: list, new: list[dict]) -> list[dict]:
-    """Keep the key of the choice at the same line, give new lines new keys."""
-    used = {c.get("key") for c in old or []}
+def _keyed(old: list, new: list[dict], default: str) -> list[dict]:
+    """Give each new choice a key: the key of the old choice with the same text in the
+    default language (moved or kept lines), else the key of the old choice at the same line
+    when that one's text is gone (a corrected label), else a new key. Answers keep pointing
+    at the choice they were given to."""
+    old = old or []
+
+    def label(choice):
+        return ((choice.get("label") or {}).get(default) or "").strip()
+
+    by_label = {label(c): c.get("key") for c in old if c.get("key")}
+    new_labels = {label(c) for c in new}
+    used: set[str] = set()
+    for choice in new:
+        key = by_label.get(label(choice))
+        if key and key not in used:
+            choice["key"] = key
+            used.add(key)
     for index, choice in enumerate(new):
-        if index < len(old or []) and old[index].get("key"):
-            choice["key"] = old[index]["key"]
+        if choice.get("key"):
             continue
-        n = index + 1
-        while f"c{n}" in used:
+        if index < len(old):
+            key = old[index].get("key")
+            if key and key not in used and label(old[index]) not in new_labels:
+                choice["key"] = key
+                used.add(key)
+                continue
+    taken = used | {c.get("key") for c in old}
+    n = 1
+    for choice in new:
+        if choice.get("key"):
+            continue
+        while f"c{n}" in taken:
             n += 1
         choice["key"] = f"c{n}"
-        used.add(choice["key"])
+        taken.add(choice["key"])
     return new
 
 
@@ -254,7 +278,7 @@ def add_question(
         event=event,
         kind=data.kind,
         text=text,
-        choices=_keyed([], choices),
+        choices=_keyed([], choices, event.default_language),
         required=bool(data.required),
         position=(last or 0) + 1,
     )
@@ -279,7 +303,11 @@ def edit_question(
     text, choices = _check(question.event, data)
     question.kind = data.kind
     question.text = text
-    question.choices = _keyed(question.choices or [], choices) if data.kind == "choice" else []
+    question.choices = (
+        _keyed(question.choices or [], choices, question.event.default_language)
+        if data.kind == "choice"
+        else []
+    )
     question.required = bool(data.required)
     audit.record(
         session, "feedback.question.edit", user=user, event=question.event, target=str(question.id)

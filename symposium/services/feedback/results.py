@@ -15,7 +15,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 
@@ -61,10 +61,8 @@ def _answers(session: OrmSession, event: Event) -> list[FeedbackAnswer]:
 
 
 def results(session: OrmSession, event: Event, lang: str) -> Results:
-    responses = len(
-        session.scalars(
-            select(FeedbackResponse.id).where(FeedbackResponse.event_id == event.id)
-        ).all()
+    responses = session.scalar(
+        select(func.count(FeedbackResponse.id)).where(FeedbackResponse.event_id == event.id)
     )
     answers = _answers(session, event)
     agenda = {
@@ -141,16 +139,17 @@ def bar_chart(bars: Bars, title: str, lang: str) -> Markup:
     for index, (label, n) in enumerate(bars.rows):
         y = 4 + index * ROW
         length = round(track * n / top) if n else 0
+        # text-anchor "start" follows ``direction``: the right edge of right-to-left text
         if rtl:
-            label_x, label_anchor = WIDTH - 4, "end"
+            label_x = WIDTH - 4
             bar_x = WIDTH - LABEL_W - length
-            count_x, count_anchor = WIDTH - LABEL_W - length - 6, "end"
+            count_x = bar_x - 6
         else:
-            label_x, label_anchor = 4, "start"
+            label_x = 4
             bar_x = LABEL_W
-            count_x, count_anchor = LABEL_W + length + 6, "start"
+            count_x = LABEL_W + length + 6
         parts.append(
-            f'<text x="{label_x}" y="{y + 16}" text-anchor="{label_anchor}" '
+            f'<text x="{label_x}" y="{y + 16}" text-anchor="start" '
             f'class="bar-label">{escape(_fit(label))}</text>'
         )
         parts.append(
@@ -158,7 +157,7 @@ def bar_chart(bars: Bars, title: str, lang: str) -> Markup:
             f'class="bar" data-count="{n}" fill="#2f6f8f"/>'
         )
         parts.append(
-            f'<text x="{count_x}" y="{y + 16}" text-anchor="{count_anchor}" '
+            f'<text x="{count_x}" y="{y + 16}" text-anchor="start" '
             f'class="bar-count">{escape(fmt_number(n, lang))}</text>'
         )
     parts.append("</svg>")
