@@ -1,4 +1,5 @@
-"""Screenshots for the README: the public Arabic agenda and the Arabic agenda builder.
+"""Screenshots for the README: the public Arabic agenda, the Arabic agenda builder and the
+Arabic feedback results (with sample answers made here: the demo has no registrations).
 
 Starts the demo app (a temporary SQLite database seeded with ``seed-demo``) on a free local
 port and photographs it with Playwright and Debian's Chromium.
@@ -49,7 +50,37 @@ def build_app(workdir: Path, password: str):
     with app.app_context():
         create_user(db.session, "screenshots@example.org", password, "admin")
         db.session.commit()
+    add_sample_feedback(app)
     return app
+
+
+def add_sample_feedback(app, count: int = 12) -> None:
+    """Sample registrants (example.org addresses) of the demo event, with sample answers to
+    its sample questionnaire, for the results screenshot. Only in this throw-away database."""
+    from symposium.extensions import db
+    from symposium.models import Registration
+    from symposium.services.events import find_event
+    from symposium.services.feedback.demo import seed_demo_feedback
+
+    with app.app_context():
+        event = find_event(db.session, EVENT)
+        languages = ("ar", "ar", "en", "fr")
+        for n in range(1, count + 1):
+            email = f"sample-{n}@example.org"
+            db.session.add(
+                Registration(
+                    event=event,
+                    token=secrets.token_urlsafe(32),
+                    full_name=f"Sample attendee {n}",
+                    email=email,
+                    email_normalized=email,
+                    preferred_language=languages[n % len(languages)],
+                    status="confirmed",
+                )
+            )
+        db.session.flush()
+        seed_demo_feedback(db.session, event)
+        db.session.commit()
 
 
 def main() -> int:
@@ -92,11 +123,13 @@ def main() -> int:
                 page.wait_for_url("**/ar/manage/**")
                 page.goto(f"{base}/ar/manage/events/{EVENT}/agenda")
                 page.screenshot(path=str(out / "agenda-builder-ar.png"), full_page=True)
+                page.goto(f"{base}/ar/manage/events/{EVENT}/feedback/results")
+                page.screenshot(path=str(out / "feedback-results-ar.png"), full_page=True)
                 browser.close()
         finally:
             server.shutdown()
             thread.join(5)
-    for name in ("agenda-ar.png", "agenda-builder-ar.png"):
+    for name in ("agenda-ar.png", "agenda-builder-ar.png", "feedback-results-ar.png"):
         print(f"wrote {out / name}")
     return 0
 

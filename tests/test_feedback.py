@@ -67,7 +67,8 @@ def test_answer_once_then_change_until_closing(app, client):
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "no-store"
     html = page.get_data(as_text=True)
-    assert 'name="robots" content="noindex' in html or "noindex" in html
+    assert '<meta name="robots" content="noindex' in html
+    assert page.headers["X-Robots-Tag"].startswith("noindex")
     # one fieldset per rated session with its legend; the break and the workshop without a
     # seat are not rated
     assert "Session s1" in html and "Session s2" in html
@@ -357,6 +358,7 @@ def test_editor_adds_edits_moves_and_deletes_questions(app, client):
     login(client, f"organiser-{world.slug}@example.org")
     base = f"/en/manage/events/{world.slug}/feedback"
     assert client.get(base).status_code == 200
+    assert client.get(f"{base}?edit=999").status_code == 404
     bad = client.post(
         f"{base}/questions", data={"kind": "choice", "text_ar": "سؤال", "choices_ar": "واحد"}
     )
@@ -382,6 +384,8 @@ def test_editor_adds_edits_moves_and_deletes_questions(app, client):
         assert added.required and [c["key"] for c in added.choices] == ["c1", "c2"]
         assert added.choices[1]["label"] == {"ar": "الفرنسية", "en": "French"}
         qid = added.id
+    page = client.get(f"{base}?edit={qid}").get_data(as_text=True)
+    assert "French" in page and f"/questions/{qid}" in page
     # editing keeps the keys of existing lines and adds a new key for a new line
     edit = client.post(
         f"{base}/questions/{qid}",

@@ -3,7 +3,7 @@ its results (SVG charts, free texts escaped) and the CSV/XLSX export. Organisers
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -16,7 +16,7 @@ from ..services import feedback as service
 from ..services.event_time import has_ended
 from ..services.feedback import invites, results
 from . import bp
-from .common import managed_event, owned
+from .common import int_arg, managed_event, owned
 from .feedback_forms import FeedbackActionForm, FeedbackSettingsForm, MoveForm, QuestionForm
 from .forms import fill_i18n, i18n_value
 
@@ -54,8 +54,8 @@ def _page(event: Event, *, status: int = 200, question_form=None, settings_form=
             question_text=service.question_text,
             choice_label=service.choice_label,
             kind_label=results.kind_label,
-            opens=service.opens_at(event),
-            closes=service.closes_at(event),
+            opens=service.when(service.opens_at(event), event),
+            closes=service.when(service.closes_at(event), event),
             phase=service.phase(event),
             ended=has_ended(event),
             problems=list(problems),
@@ -85,7 +85,29 @@ def _show(form, exc: service.FeedbackError) -> None:
 @bp.get("/events/<slug>/feedback")
 @roles_required("organiser")
 def feedback(slug: str):
-    return _page(managed_event(slug))
+    """The questionnaire page; ``?edit=<question id>``: the form that edits that question."""
+    event = managed_event(slug)
+    edit = int_arg("edit")
+    if edit is None:
+        return _page(event)
+    question = _question(event, edit)
+    form = QuestionForm(formdata=None, data={"kind": question.kind, "required": question.required})
+    fill_i18n(form, "text", question.text)
+    fill_i18n(form, "choices", service.choice_lines(question))
+    return _edit_page(event, question, form)
+
+
+def _edit_page(event: Event, question: FeedbackQuestion, form, problems=(), status=200):
+    return (
+        render_template(
+            "manage/feedback_question.html",
+            event=event,
+            question=question,
+            form=form,
+            problems=list(problems),
+        ),
+        status,
+    )
 
 
 @bp.post("/events/<slug>/feedback/questions")
@@ -106,41 +128,23 @@ def feedback_add(slug: str):
     return redirect(url_for(".feedback", slug=slug), 303)
 
 
-@bp.route("/events/<slug>/feedback/questions/<int:question_id>", methods=["GET", "POST"])
+@bp.post("/events/<slug>/feedback/questions/<int:question_id>")
 @roles_required("organiser")
 def feedback_edit(slug: str, question_id: int):
     event = managed_event(slug)
     question = _question(event, question_id)
-    problems: list[str] = []
-    if request.method == "GET":
-        form = QuestionForm(
-            formdata=None, data={"kind": question.kind, "required": question.required}
-        )
-        fill_i18n(form, "text", question.text)
-        fill_i18n(form, "choices", service.choice_lines(question))
-    else:
-        form = QuestionForm()
-        if form.validate_on_submit():
-            try:
-                service.edit_question(db.session, question, _data(form), user=current_user)
-            except service.FeedbackError as exc:
-                db.session.rollback()
-                _show(form, exc)
-                problems = exc.messages
-            else:
-                db.session.commit()
-                flash(_("Question saved."), "success")
-                return redirect(url_for(".feedback", slug=slug), 303)
-    return (
-        render_template(
-            "manage/feedback_question.html",
-            event=event,
-            question=question,
-            form=form,
-            problems=problems,
-        ),
-        400 if request.method == "POST" else 200,
-    )
+    form = QuestionForm()
+    if not form.validate_on_submit():
+        return _edit_page(event, question, form, status=400)
+    try:
+        service.edit_question(db.session, question, _data(form), user=current_user)
+    except service.FeedbackError as exc:
+        db.session.rollback()
+        _show(form, exc)
+        return _edit_page(event, question, form, exc.messages, status=400)
+    db.session.commit()
+    flash(_("Question saved."), "success")
+    return redirect(url_for(".feedback", slug=slug), 303)
 
 
 @bp.post("/events/<slug>/feedback/questions/<int:question_id>/delete")

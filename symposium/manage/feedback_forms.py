@@ -29,7 +29,7 @@ add_i18n(QuestionForm, "text", _l("Question"), max_length=500)
 add_i18n(
     QuestionForm,
     "choices",
-    _l("Choices (one per line, in the same order in every language)"),
+    _l("Choices (choice questions only: one per line, in the same order in every language)"),
     textarea=True,
     max_length=3000,
 )

@@ -14,7 +14,6 @@ from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
-from ..i18n import fmt_datetime
 from ..services import feedback as service
 from . import bp
 from .registration import _no_store, _own
@@ -106,8 +105,9 @@ def _page(registration, *, form=None, status=200, message=None):
                 may_answer=service.may_answer(registration),
                 response=response,
                 current=current,
-                opens=fmt_datetime(opens, event.timezone, g.lang, "long"),
-                closes=fmt_datetime(closes, event.timezone, g.lang, "long"),
+                opens=service.when(opens, event, g.lang),
+                closes=service.when(closes, event, g.lang),
+                when=service.when,
                 message=message,
                 noindex=True,
             ),
@@ -147,7 +147,7 @@ def selfservice_feedback(token):
     flash(
         _(
             "Thank you: your answers are saved. You can change them until %(date)s.",
-            date=fmt_datetime(service.closes_at(event), event.timezone, g.lang, "long"),
+            date=service.when(service.closes_at(event), event, g.lang),
         ),
         "success",
     )
@@ -166,7 +166,7 @@ def feedback_card(registration):
     return {
         "phase": service.phase(event),
         "answered": service.has_answered(db.session, registration),
-        "opens": service.opens_at(event),
-        "closes": service.closes_at(event),
+        "opens": service.when(service.opens_at(event), event),
+        "closes": service.when(service.closes_at(event), event),
         "url": url_for("public.selfservice_feedback", token=registration.token),
     }

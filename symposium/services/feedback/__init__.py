@@ -48,6 +48,7 @@ from .questionnaire import (
     questions,
     required_for_certificate,
     update_settings,
+    when,
 )
 
 __all__ = [
@@ -82,4 +83,5 @@ __all__ = [
     "response_of",
     "submit",
     "update_settings",
+    "when",
 ]

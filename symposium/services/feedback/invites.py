@@ -16,12 +16,12 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
-from ...i18n import fmt_datetime, language, text_direction, use_numbering
+from ...i18n import language, text_direction, use_numbering
 from ...models import Event, Registration, ReminderLog
 from ...models.types import utcnow
 from .. import audit, mail, unsubscribe
 from ..event_time import has_ended
-from .questionnaire import FeedbackError, closes_at, phase, questions
+from .questionnaire import FeedbackError, closes_at, phase, questions, when
 
 INVITE_KEY = "feedback-invite"
 KIND = "feedback-invite"
@@ -53,7 +53,7 @@ def render_invite(registration: Registration) -> tuple[str, str, str, str]:
             "text_dir": text_direction(lang),
             "event_title": event.t("title", lang),
             "url": feedback_url(registration, lang),
-            "closes": fmt_datetime(closes_at(event), event.timezone, lang, "long"),
+            "closes": when(closes_at(event), event, lang),
         }
         subject = _("Your opinion on %(event)s", event=context["event_title"])
         env = email_environment(lang)

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as OrmSession
 
-from ...i18n import LANGUAGES, clean_i18n, localize
+from ...i18n import LANGUAGES, clean_i18n, fmt_date, fmt_time, localize, utc_to_local
 from ...models import Event, FeedbackQuestion
 from ...models.hybrid import QUESTION_KINDS
 from ...models.types import utcnow
@@ -102,6 +102,16 @@ def phase(event: Event, now: datetime | None = None) -> str:
     if now >= closes_at(event):
         return "closed"
     return "open"
+
+
+def when(moment: datetime, event: Event, lang: str | None = None) -> str:
+    """A moment as "9 February 2026 at 16:00" in the event's timezone (like the public pages)."""
+    local = utc_to_local(moment, event.timezone)
+    return _(
+        "%(date)s at %(time)s",
+        date=fmt_date(local.date(), lang, "long"),
+        time=fmt_time(moment, event.timezone, lang),
+    )
 
 
 def update_settings(
