@@ -224,6 +224,7 @@ def submit(
         raise FeedbackClosed([problem])
     checked = check_answers(session, registration, values)
     response = response_of(session, registration)
+    created = False
     if response is None:
         try:
             with session.begin_nested():
@@ -235,10 +236,16 @@ def submit(
                 )
                 session.add(response)
                 session.flush()
+            created = True
         except IntegrityError:
-            # the same person submitted twice at the same moment: replace that one
+            # the same person sent the form twice at the same moment: replace the other one
             response = response_of(session, registration)
-    else:
+    if not created:
+        # Lock the response (PostgreSQL) so that two changes sent at once replace the answers
+        # one after the other instead of mixing them
+        session.scalar(
+            select(FeedbackResponse.id).where(FeedbackResponse.id == response.id).with_for_update()
+        )
         response.updated_at = now
         session.execute(
             FeedbackAnswer.__table__.delete().where(FeedbackAnswer.response_id == response.id)
