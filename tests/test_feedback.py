@@ -308,6 +308,10 @@ def test_csv_and_xlsx_exports(app, client):
     evil = [c for c in cells if "HYPERLINK" in str(c.value)]
     assert evil and all(c.data_type == "s" and str(c.value).startswith("'") for c in evil)
     assert any(c.value == "عبر الإنترنت" for c in cells)
+    header = values[0]
+    rating_col = header.index("التقييم")
+    assert sorted(row[rating_col] for row in values[1:] if row[rating_col]) == [4, 4, 5, 5]
+    assert isinstance(values[1][1], datetime)  # submitted at: a real date-time
 
 
 # ---------------------------------------------------------------------------- invitation

@@ -9,12 +9,15 @@ growing to the left, as the page reads.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from markupsafe import Markup, escape
+from openpyxl import Workbook
+from openpyxl.cell.cell import TYPE_STRING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
@@ -119,7 +122,7 @@ def bar_chart(bars: Bars, title: str, lang: str) -> Markup:
     height = ROW * len(bars.rows) + 8
     track = WIDTH - LABEL_W - COUNT_W
     top = max((n for _label, n in bars.rows), default=0) or 1
-    described = "; ".join(
+    described = ("؛ " if rtl else "; ").join(
         ngettext(
             "%(label)s: %(count)s answer",
             "%(label)s: %(count)s answers",
@@ -260,5 +263,30 @@ def export(session: OrmSession, event: Event, lang: str, fmt: str) -> tuple[byte
         title = _("Feedback")
     if fmt == "csv":
         return exports.to_csv(header, rows), exports.CSV_CONTENT_TYPE
-    body = exports.to_xlsx(header, rows, title, rtl=text_direction(lang) == "rtl")
-    return body, exports.XLSX_CONTENT_TYPE
+    return to_xlsx(
+        header, rows, title, rtl=text_direction(lang) == "rtl"
+    ), exports.XLSX_CONTENT_TYPE
+
+
+def to_xlsx(header: list[str], rows: list[list], title: str, *, rtl: bool) -> bytes:
+    """Like ``exports.to_xlsx`` (text cells are neutralised strings, never formulas; times are
+    real date-times) but whole numbers (respondent, rating) stay numbers, for averages."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = exports.sheet_title(title)
+    ws.sheet_view.rightToLeft = rtl
+    for r, row in enumerate([header, *rows], start=1):
+        for c, value in enumerate(row, start=1):
+            cell = ws.cell(row=r, column=c)
+            if isinstance(value, datetime):
+                cell.value = value.replace(tzinfo=None)
+                cell.number_format = exports.XLSX_DATETIME_FORMAT
+            elif isinstance(value, int) and not isinstance(value, bool):
+                cell.value = value
+            else:
+                cell.value = exports.neutralise(value)
+                cell.data_type = TYPE_STRING
+    ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
