@@ -524,3 +524,17 @@ def test_demo_events_gain_a_sample_questionnaire(app, runner):
         assert len(service.questions(db.session, events[0])) == 3
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0 and "already up to date" in again.output
+
+
+class TestWithCsrf:
+    @pytest.fixture
+    def app_config(self):
+        return {"WTF_CSRF_ENABLED": True}
+
+    def test_answers_without_the_csrf_token_are_refused(self, app, client):
+        world = build(app, organiser=False)
+        page = client.get(f"/en/r/{world.tokens['amina']}/feedback")
+        assert 'name="csrf_token"' in page.get_data(as_text=True)
+        refused = _post(client, world)
+        assert refused.status_code == 400
+        assert _responses(app) == 0
