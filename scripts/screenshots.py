@@ -1,5 +1,6 @@
-"""Screenshots for the README: the public Arabic agenda and the Arabic agenda builder (and for
-docs/online.md the Arabic page of a personal join link before it opens).
+"""Screenshots for the README and docs: the public Arabic agenda, the Arabic agenda builder,
+the Arabic page of a personal join link before it opens (docs/online.md) and the Arabic feedback
+results (with sample answers made here: the demo has no registrations).
 
 Starts the demo app (a temporary SQLite database seeded with ``seed-demo``) on a free local
 port and photographs it with Playwright and Debian's Chromium.
@@ -50,6 +51,7 @@ def build_app(workdir: Path, password: str):
     with app.app_context():
         create_user(db.session, "screenshots@example.org", password, "admin")
         db.session.commit()
+    add_sample_feedback(app)
     return app
 
 
@@ -89,6 +91,35 @@ def prepare_join(app) -> str:
         db.session.add(person)
         db.session.commit()
         return f"/ar/r/{person.token}/join/{item.key}"
+
+
+def add_sample_feedback(app, count: int = 12) -> None:
+    """Sample registrants (example.org addresses) of the demo event, with sample answers to
+    its sample questionnaire, for the results screenshot. Only in this throw-away database."""
+    from symposium.extensions import db
+    from symposium.models import Registration
+    from symposium.services.events import find_event
+    from symposium.services.feedback.demo import seed_demo_feedback
+
+    with app.app_context():
+        event = find_event(db.session, EVENT)
+        languages = ("ar", "ar", "en", "fr")
+        for n in range(1, count + 1):
+            email = f"sample-{n}@example.org"
+            db.session.add(
+                Registration(
+                    event=event,
+                    token=secrets.token_urlsafe(32),
+                    full_name=f"Sample attendee {n}",
+                    email=email,
+                    email_normalized=email,
+                    preferred_language=languages[n % len(languages)],
+                    status="confirmed",
+                )
+            )
+        db.session.flush()
+        seed_demo_feedback(db.session, event)
+        db.session.commit()
 
 
 def main() -> int:
@@ -142,11 +173,18 @@ def main() -> int:
                 paris.goto(f"{base}{join_path}")
                 paris.wait_for_selector(".join-local:not([hidden])")
                 paris.screenshot(path=str(out / "join-ar.png"), full_page=True)
+                page.goto(f"{base}/ar/manage/events/{EVENT}/feedback/results")
+                page.screenshot(path=str(out / "feedback-results-ar.png"), full_page=True)
                 browser.close()
         finally:
             server.shutdown()
             thread.join(5)
-    for name in ("agenda-ar.png", "agenda-builder-ar.png", "join-ar.png"):
+    for name in (
+        "agenda-ar.png",
+        "agenda-builder-ar.png",
+        "join-ar.png",
+        "feedback-results-ar.png",
+    ):
         print(f"wrote {out / name}")
     return 0
 

@@ -107,6 +107,7 @@ def _reset(demo: DemoFile, force: bool) -> None:
     if event is None:
         slug, status = _import_file(demo.path, demo.data)
         click.echo(f"{slug}: {status}")
+        _seed_feedback(slug)
         return
     counts = reset_counts(db.session, event)
     kept = counts["registrations"] or counts["certificates"]
@@ -126,7 +127,19 @@ def _reset(demo: DemoFile, force: bool) -> None:
             insert(user_event), [{"user_id": u, "event_id": event.id} for u in users]
         )
         db.session.commit()
+    _seed_feedback(slug)
     click.echo(f"{slug}: restored from {demo.path.name}")
+
+
+def _seed_feedback(slug: str) -> None:
+    """The sample questionnaire of a freshly imported demo event (services/feedback/demo.py)."""
+    from ..services.events import find_event
+    from ..services.feedback.demo import seed_demo_feedback
+
+    event = find_event(db.session, slug)
+    if event is not None:
+        seed_demo_feedback(db.session, event)
+        db.session.commit()
 
 
 @click.command("seed-demo")
@@ -156,6 +169,7 @@ def seed_demo_command(reset_slug: str | None, force: bool):
         if event is None:
             slug, status = _import_file(demo.path, demo.data)
             click.echo(f"{slug}: {status}")
+            _seed_feedback(slug)
         elif is_unchanged(event, demo):
             click.echo(f"{demo.slug}: already up to date")
         else:

@@ -20,6 +20,7 @@ from . import (  # noqa: E402,F401
     certificates,
     checkin,
     events_views,
+    feedback,
     people_views,
     registrations_views,
     tokens,

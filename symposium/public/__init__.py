@@ -4,4 +4,13 @@ from ..i18n import localized_blueprint
 
 bp = localized_blueprint("public", __name__)
 
-from . import documents, feeds, online, portal, registration, unsubscribe, views  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    documents,
+    feedback,
+    feeds,
+    online,
+    portal,
+    registration,
+    unsubscribe,
+    views,
+)
