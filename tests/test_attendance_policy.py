@@ -241,10 +241,12 @@ def test_personal_page_and_download_follow_the_policy(client, ctx):
     page = client.get(f"/en/r/{ana.token}").get_data(as_text=True)
     assert "Answer the feedback questionnaire to receive your certificate." in page
     assert "Download my certificate" not in page
+    assert f'href="/en/r/{ana.token}/feedback"' in page  # the way to the questionnaire
     refused = client.get(f"/fr/r/{ana.token}/certificate.pdf")
     assert refused.status_code == 403 and refused.headers["Cache-Control"] == "no-store"
     assert "questionnaire" in refused.get_data(as_text=True)
     assert "Répondez" in refused.get_data(as_text=True)
+    assert f'href="/fr/r/{ana.token}/feedback"' in refused.get_data(as_text=True)
 
     page = client.get(f"/en/r/{absent.token}").get_data(as_text=True)
     assert "Your attendance has not been recorded." in page
