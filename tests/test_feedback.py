@@ -538,3 +538,22 @@ class TestWithCsrf:
         refused = _post(client, world)
         assert refused.status_code == 400
         assert _responses(app) == 0
+
+
+def test_my_data_holds_my_answers_and_deleting_it_removes_them(app, client):
+    world = build(app)
+    assert _post(client, world, text="Personal remark about me").status_code == 303
+    token = world.tokens["amina"]
+    data = client.get(f"/en/r/{token}/data.json").get_json()
+    assert data["feedback"] is not None
+    assert "Personal remark about me" in [a["text"] for a in data["feedback"]["answers"]]
+    assert "online_joins" in data
+
+    with app.app_context():
+        from symposium.services import registration as reg
+
+        registration = db.session.get(Registration, world.registrations["amina"])
+        reg.anonymise(db.session, registration)
+        db.session.commit()
+        assert db.session.scalar(db.select(db.func.count(FeedbackResponse.id))) == 0
+        assert db.session.scalar(db.select(db.func.count(FeedbackAnswer.id))) == 0

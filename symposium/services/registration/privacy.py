@@ -6,10 +6,11 @@ import secrets
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as OrmSession
 
-from ...i18n import LANGUAGES
-from ...models import Registration
+from ...i18n import LANGUAGES, localize
+from ...models import FeedbackAnswer, FeedbackResponse, Registration, SessionJoin
 from ...models.types import utcnow
 from .. import audit
 from .register import _new_token
@@ -33,6 +34,14 @@ def anonymise(session: OrmSession, registration: Registration, *, by=None) -> Pr
     registration.city = None
     registration.accessibility_needs = None
     registration.search_text = ""
+    # Feedback answers may hold free text about the person: they go too
+    responses = select(FeedbackResponse.id).where(
+        FeedbackResponse.registration_id == registration.id
+    )
+    session.execute(delete(FeedbackAnswer).where(FeedbackAnswer.response_id.in_(responses)))
+    session.execute(
+        delete(FeedbackResponse).where(FeedbackResponse.registration_id == registration.id)
+    )
     registration.token = _new_token()
     registration.anonymised_at = utcnow()
     registration.updated_at = utcnow()
@@ -76,6 +85,34 @@ def export_data(session: OrmSession, registration: Registration) -> dict:
                 "attended_at": _iso(signup.attended_at),
             }
         )
+    joins = session.scalars(
+        select(SessionJoin)
+        .where(SessionJoin.registration_id == registration.id)
+        .order_by(SessionJoin.first_joined_at)
+    ).all()
+    response = session.scalar(
+        select(FeedbackResponse).where(FeedbackResponse.registration_id == registration.id)
+    )
+    feedback = None
+    if response is not None:
+        feedback = {
+            "submitted_at": _iso(response.submitted_at),
+            "updated_at": _iso(response.updated_at),
+            "answers": [
+                {
+                    "question": localize(
+                        answer.question.text,
+                        registration.preferred_language,
+                        event.default_language,
+                    ),
+                    "session": answer.session.key if answer.session else None,
+                    "rating": answer.rating,
+                    "choice": answer.choice,
+                    "text": answer.text,
+                }
+                for answer in sorted(response.answers, key=lambda a: (a.question_id, a.id))
+            ],
+        }
     return {
         "event": {"slug": event.slug, "title": event.t("title", registration.preferred_language)},
         "status": registration.status,
@@ -98,4 +135,14 @@ def export_data(session: OrmSession, registration: Registration) -> dict:
         "cancelled_at": _iso(registration.cancelled_at),
         "checked_in_at": _iso(registration.checked_in_at),
         "sessions": signups,
+        "online_joins": [
+            {
+                "session": join.session.key,
+                "first_joined_at": _iso(join.first_joined_at),
+                "last_joined_at": _iso(join.last_joined_at),
+                "joins": join.joins,
+            }
+            for join in joins
+        ],
+        "feedback": feedback,
     }
