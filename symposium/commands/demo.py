@@ -106,6 +106,7 @@ def _reset(demo: DemoFile, force: bool) -> None:
     event = find_event(db.session, demo.slug)
     if event is None:
         slug, status = _import_file(demo.path, demo.data)
+        _seed_materials(slug)
         click.echo(f"{slug}: {status}")
         return
     counts = reset_counts(db.session, event)
@@ -120,6 +121,7 @@ def _reset(demo: DemoFile, force: bool) -> None:
     click.echo(f"{demo.slug}: deleting the event and {describe(counts)}")
     users = delete_event(db.session, event)
     slug, status = _import_file(demo.path, demo.data)  # commits the delete with the import
+    _seed_materials(slug)
     event = find_event(db.session, slug)
     if users:
         db.session.execute(
@@ -127,6 +129,16 @@ def _reset(demo: DemoFile, force: bool) -> None:
         )
         db.session.commit()
     click.echo(f"{slug}: restored from {demo.path.name}")
+
+
+def _seed_materials(slug: str) -> None:
+    """What the bundled file does not carry: the sample slides (services/materials)."""
+    from ..services.events import find_event
+    from ..services.materials import seed_demo_materials
+
+    event = find_event(db.session, slug)
+    if event is not None and seed_demo_materials(db.session, event) is not None:
+        db.session.commit()
 
 
 @click.command("seed-demo")
@@ -155,6 +167,7 @@ def seed_demo_command(reset_slug: str | None, force: bool):
         event = find_event(db.session, demo.slug)
         if event is None:
             slug, status = _import_file(demo.path, demo.data)
+            _seed_materials(slug)
             click.echo(f"{slug}: {status}")
         elif is_unchanged(event, demo):
             click.echo(f"{demo.slug}: already up to date")

@@ -19,6 +19,7 @@ from . import (  # noqa: E402,F401
     certificates,
     checkin,
     events_views,
+    materials_views,
     people_views,
     registrations_views,
     tokens,
