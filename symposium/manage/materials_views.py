@@ -41,7 +41,7 @@ def _page(event, item, *, slides=None, links=None, status=200):
         slides_form=slides or slides_form(True, formdata=None),
         link_form=links or link_form(True, formdata=None),
         action_form=MaterialActionForm(formdata=None),
-        max_mb=materials.megabytes(materials.max_bytes()),
+        max_size=materials.size_label(materials.max_bytes()),
     ), status
 
 

@@ -3,6 +3,7 @@ speaker portal's page where a speaker adds and removes slides and links of their
 
 from __future__ import annotations
 
+import io
 from types import SimpleNamespace
 
 from flask import (
@@ -33,11 +34,9 @@ UPLOAD_MARGIN = 256 * 1024  # the form's other fields and the multipart framing
 
 
 def allow_large_upload() -> None:
-    """Let this request carry slides up to MATERIALS_MAX_BYTES (the app's MAX_CONTENT_LENGTH
-    is smaller); larger requests get 413 before anything is read."""
-    request.max_content_length = max(
-        request.max_content_length or 0, materials.max_bytes() + UPLOAD_MARGIN
-    )
+    """This request may carry slides up to MATERIALS_MAX_BYTES (instead of the app's
+    MAX_CONTENT_LENGTH); a larger request gets 413 before anything is read."""
+    request.max_content_length = materials.max_bytes() + UPLOAD_MARGIN
 
 
 def send_material(material: SessionMaterial, *, public: bool) -> Response:
@@ -47,12 +46,13 @@ def send_material(material: SessionMaterial, *, public: bool) -> Response:
     if path is None:
         abort(404)
     response = send_file(
-        path,
+        # public downloads stream from the file; private ones (rare) are read at once
+        path if public else io.BytesIO(path.read_bytes()),
         mimetype="application/pdf",
         as_attachment=True,
         download_name=material.filename or "slides.pdf",
-        conditional=True,
-        etag=True,
+        conditional=public,
+        etag=public,
         max_age=300 if public else None,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -115,7 +115,7 @@ def _portal_page(person, link, token, *, slides=None, links=None, problems=(), s
         link_form=links or link_form(False, formdata=None),
         action_form=MaterialActionForm(formdata=None),
         problems=list(problems),
-        max_mb=materials.megabytes(materials.max_bytes()),
+        max_size=materials.size_label(materials.max_bytes()),
         noindex=True,
     )
     return _no_store(make_response(html, status))

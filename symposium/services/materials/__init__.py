@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 
+from ...i18n import fmt_number
 from ...models import Event, Session, SessionMaterial
 from ...models.types import utcnow
 from .. import audit
@@ -62,8 +63,11 @@ def read_upload(stream, limit: int | None = None) -> bytes:
     return stream.read(limit + 1) if stream is not None else b""
 
 
-def megabytes(num_bytes: int) -> str:
-    return f"{num_bytes / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
+def size_label(num_bytes: int) -> str:
+    """A size limit in the page's language: "20 MB", "512 KB"."""
+    if num_bytes >= 1024 * 1024:
+        return _("%(num)s MB", num=fmt_number(round(num_bytes / (1024 * 1024), 1)))
+    return _("%(num)s KB", num=fmt_number(max(1, round(num_bytes / 1024))))
 
 
 # --- checks ---------------------------------------------------------------------------------
@@ -231,7 +235,7 @@ def add_slides(
     if not raw:
         problems.append(_("Choose a PDF file to upload."))
     elif len(raw) > limit:
-        problems.append(_("The file is larger than %(num)s MB.", num=megabytes(limit)))
+        problems.append(_("The file is larger than %(size)s.", size=size_label(limit)))
     if problems:
         raise MaterialError(problems)
     try:
