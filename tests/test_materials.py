@@ -476,7 +476,7 @@ def test_links_http_only_and_rendered_without_referrer(app, client, world):
     set_session_times(app, world.session_id, ends_in=timedelta(minutes=-1))
     page = app.test_client().get(f"/en/events/{world.slug}/sessions/opening").get_data(as_text=True)
     assert (
-        '<a href="https://video.example.org/watch?v=1&amp;t=2" rel="noopener noreferrer nofollow">'
+        '<a href="https://video.example.org/watch?v=1&amp;t=2" rel="noopener noreferrer nofollow" dir="auto">'
         "Enregistrement &lt;b&gt;</a>" in page
     )
 
@@ -619,3 +619,43 @@ def test_demo_has_published_slides_for_the_keynote(app, runner):
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     with app.app_context():
         assert db.session.scalar(select(func.count(SessionMaterial.id))) == 1
+
+
+def test_a_session_holds_a_bounded_number_of_materials(app, ctx):
+    event = make_event(ctx, "full-event")
+    item = make_session(ctx, event, "s1", "2027-01-24T09:00", "2027-01-24T10:00")
+    for n in range(materials.MAX_PER_SESSION):
+        materials.add_link(ctx, item, kind="link", url=f"https://example.org/{n}")
+    ctx.commit()
+    with pytest.raises(materials.MaterialError) as refused:
+        materials.add_slides(ctx, item, plain_pdf(), filename="late.pdf")
+    assert "remove one before adding another" in refused.value.messages[0]
+    ctx.rollback()
+    assert stored_files(app) == []
+    titles = [m.title for m in materials.for_session(ctx, item)]
+    assert len(titles) == materials.MAX_PER_SESSION and titles[0] == "example.org"
+
+
+def test_slides_may_be_larger_than_other_requests_with_csrf_on(app, client, world):
+    """The CSRF check reads the body before the view: the slides limit applies before it."""
+    token, link_id = ids(app, world)
+    app.config["WTF_CSRF_ENABLED"] = True
+    app.config["MAX_CONTENT_LENGTH"] = 30_000
+    big = plain_pdf(pages=600)
+    assert 30_000 < len(big) < materials.DEFAULT_MAX_BYTES
+    url = f"/en/speaker/{token}/sessions/{link_id}/materials"
+    page = client.get(url).get_data(as_text=True)
+    csrf = re.search(r'name="slides-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post(
+        url + "/slides",
+        data={"slides-csrf_token": csrf, "slides-file": (io.BytesIO(big), "big.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, response.status_code
+    (row,) = rows(app)
+    assert row.filename == "big.pdf"
+    # other requests keep the app's limit
+    too_long = client.post(
+        f"{url}/link", data={"link-csrf_token": csrf, "link-title": "x" * 40_000}
+    )
+    assert too_long.status_code == 413

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Session, SessionMaterial
 from ..models.types import utcnow
 from ..public.material_forms import MaterialActionForm, link_form, slides_form
-from ..public.materials import allow_large_upload, send_material
+from ..public.materials import send_material
 from ..services import materials
 from . import bp
 from .common import managed_event, owned
@@ -84,7 +84,6 @@ def session_materials(slug, session_id):
 
 @bp.post("/events/<slug>/sessions/<int:session_id>/materials/slides")
 def session_add_slides(slug, session_id):
-    allow_large_upload()
     event, item = _session(slug, session_id)
     form = slides_form(True)
     if not form.validate_on_submit():

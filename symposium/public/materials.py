@@ -13,7 +13,6 @@ from flask import (
     make_response,
     redirect,
     render_template,
-    request,
     send_file,
     url_for,
 )
@@ -29,14 +28,6 @@ from ..services import speakers as speakers_service
 from ..services.events import get_published_or_404
 from . import bp
 from .material_forms import MaterialActionForm, link_form, slides_form
-
-UPLOAD_MARGIN = 256 * 1024  # the form's other fields and the multipart framing
-
-
-def allow_large_upload() -> None:
-    """This request may carry slides up to MATERIALS_MAX_BYTES (instead of the app's
-    MAX_CONTENT_LENGTH); a larger request gets 413 before anything is read."""
-    request.max_content_length = materials.max_bytes() + UPLOAD_MARGIN
 
 
 def send_material(material: SessionMaterial, *, public: bool) -> Response:
@@ -133,7 +124,6 @@ def portal_materials(token, link_id):
 
 @bp.post("/speaker/<token>/sessions/<int:link_id>/materials/slides")
 def portal_add_slides(token, link_id):
-    allow_large_upload()
     person, link = _speaker_link(token, link_id)
     form = slides_form(False)
     if not form.validate_on_submit():

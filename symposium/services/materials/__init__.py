@@ -42,6 +42,7 @@ LINK_KINDS = ("recording", "article", "link")
 MAX_TITLE = 200
 MAX_URL = 500
 MAX_FILENAME = 200
+MAX_PER_SESSION = 30  # materials of one session (slides are up to MATERIALS_MAX_BYTES each)
 _FILENAME_BAD = re.compile(r"[\\/:*?\"<>|]+")
 
 
@@ -209,6 +210,19 @@ def _next_position(session: OrmSession, item: Session) -> int:
     return (last or 0) + 1
 
 
+def _room_left(session: OrmSession, item: Session, problems: list[str]) -> None:
+    count = session.scalar(
+        select(func.count(SessionMaterial.id)).where(SessionMaterial.session_id == item.id)
+    )
+    if (count or 0) >= MAX_PER_SESSION:
+        problems.append(
+            _(
+                "This session already has %(num)d materials: remove one before adding another.",
+                num=MAX_PER_SESSION,
+            )
+        )
+
+
 def _changed_display(event: Event) -> None:
     bump_agenda_version(event)
 
@@ -230,6 +244,7 @@ def add_slides(
     Raises MaterialError (translated messages) and then writes nothing."""
     now = now or utcnow()
     problems: list[str] = []
+    _room_left(session, item, problems)
     title = _title(title, problems)
     limit = max_bytes()
     if not raw:
@@ -282,6 +297,7 @@ def add_link(
     """Attach a link (recording, article or other) to ``item``."""
     now = now or utcnow()
     problems: list[str] = []
+    _room_left(session, item, problems)
     if kind not in LINK_KINDS:
         problems.append(_("Choose the kind of link."))
     problem = link_problem(url)
@@ -379,11 +395,27 @@ def _record(session, action, material, *, person=None, user=None, removed=()) ->
     )
 
 
+# The routes that receive slides: their requests may be larger than MAX_CONTENT_LENGTH
+UPLOAD_ENDPOINTS = frozenset({"public.portal_add_slides", "manage.session_add_slides"})
+UPLOAD_MARGIN = 256 * 1024  # the form's other fields and the multipart framing
+
+
+def _upload_limit() -> None:
+    """Before anything reads the body (the CSRF check does): a slides upload may carry up to
+    MATERIALS_MAX_BYTES; a larger request gets 413 before it is read."""
+    from flask import request
+
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = max_bytes() + UPLOAD_MARGIN
+
+
 def init_app(app) -> None:
     from ... import scheduler
 
     storage.install_hooks()
     scheduler.register_periodic("materials-orphans", 6 * 3600, storage.SWEEP_PATH)
+    # first of the app's before_request functions, ahead of CSRFProtect's
+    app.before_request_funcs.setdefault(None, []).insert(0, _upload_limit)
 
 
 from .demo import seed_demo_materials  # noqa: E402

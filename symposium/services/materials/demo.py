@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from ...models import Event, Session, SessionMaterial
+from ...models.types import utcnow
 
 DEMO_SLIDES = Path(__file__).resolve().parents[2] / "demo" / "ide-2026-keynote-slides.pdf"
 DEMO_SESSION = {"ide-2026": "keynote-learning-cities"}
@@ -32,6 +33,7 @@ def seed_demo_materials(session: OrmSession, event: Event) -> SessionMaterial | 
         item,
         DEMO_SLIDES.read_bytes(),
         filename="learning-cities-keynote.pdf",
-        title="Learning cities: making learning for all a reality",
+        title="مدن التعلّم: جعل التعلّم للجميع حقيقة واقعة",
         publish=True,
+        now=min(utcnow(), item.ends_at),  # shown from the end of the keynote
     )
