@@ -659,3 +659,15 @@ def test_slides_may_be_larger_than_other_requests_with_csrf_on(app, client, worl
         f"{url}/link", data={"link-csrf_token": csrf, "link-title": "x" * 40_000}
     )
     assert too_long.status_code == 413
+
+
+def test_a_pdf_with_only_an_owner_password_is_stored_without_encryption():
+    locked = io.BytesIO()
+    with pikepdf.open(io.BytesIO(plain_pdf(link="https://example.org/"))) as pdf:
+        pdf.save(locked, encryption=pikepdf.Encryption(user="", owner="owner"))
+    assert b"/Encrypt" in locked.getvalue()
+    data, removed = material_pdf.sanitize(locked.getvalue())
+    assert b"/Encrypt" not in data and removed == []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert not pdf.is_encrypted
+        assert str(pdf.pages[0].Annots[0].A.URI) == "https://example.org/"
