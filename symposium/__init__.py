@@ -76,6 +76,9 @@ def configure_extensions(app: Flask) -> None:
     mail.init_app(app)
     webhooks.init_app(app)
     retention.init_app(app)
+    from .services import materials
+
+    materials.init_app(app)
 
 
 def configure_i18n(app: Flask) -> None:

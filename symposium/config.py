@@ -138,6 +138,8 @@ class Config:
 
     # Storage (PDFs, uploads); default: inside the instance folder
     STORAGE_DIR = os.environ.get("STORAGE_DIR")
+    # Speakers' slides (PDF): the largest upload accepted, in bytes (docs/materials.md)
+    MATERIALS_MAX_BYTES = _int("MATERIALS_MAX_BYTES", 20 * 1024 * 1024)
     PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-01")
     # Worker processes for bulk PDF rendering: unset/0/auto = one per CPU (at most 4); 1 = none
     PDF_WORKERS = os.environ.get("PDF_WORKERS", "")

@@ -10,6 +10,7 @@ from symposium.models import Job, Registration, WebhookEndpoint
 from symposium.services.search import search_text
 from tests.conftest import make_user
 from tests.factories import add_speaker, make_event, make_person, make_room, make_session
+from tests.materials_helpers import make_slides
 
 PASSWORD = "correct horse battery"
 
@@ -52,6 +53,7 @@ def build_world(app, slug: str = "ws-event") -> World:
         item = make_session(s, event, "opening", "2027-01-24T09:00", "2027-01-24T10:00", room=room)
         person = make_person(s, event, "p1", email="p1@example.org")
         add_speaker(s, item, person)
+        make_slides(s, item)  # a speakers' material with id 1 (tests/materials_helpers.py)
         reg = make_registration(s, event, "ليلى الأحمد", "layla@example.org", country="SA")
         job = Job(kind="bulk_email", event_id=event.id, total=1, status="done", done=1)
         s.add(job)

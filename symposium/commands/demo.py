@@ -106,6 +106,7 @@ def _reset(demo: DemoFile, force: bool) -> None:
     event = find_event(db.session, demo.slug)
     if event is None:
         slug, status = _import_file(demo.path, demo.data)
+        _seed_materials(slug)
         click.echo(f"{slug}: {status}")
         _seed_feedback(slug)
         return
@@ -121,6 +122,7 @@ def _reset(demo: DemoFile, force: bool) -> None:
     click.echo(f"{demo.slug}: deleting the event and {describe(counts)}")
     users = delete_event(db.session, event)
     slug, status = _import_file(demo.path, demo.data)  # commits the delete with the import
+    _seed_materials(slug)
     event = find_event(db.session, slug)
     if users:
         db.session.execute(
@@ -139,6 +141,16 @@ def _seed_feedback(slug: str) -> None:
     event = find_event(db.session, slug)
     if event is not None:
         seed_demo_feedback(db.session, event)
+        db.session.commit()
+
+
+def _seed_materials(slug: str) -> None:
+    """What the bundled file does not carry: the sample slides (services/materials)."""
+    from ..services.events import find_event
+    from ..services.materials import seed_demo_materials
+
+    event = find_event(db.session, slug)
+    if event is not None and seed_demo_materials(db.session, event) is not None:
         db.session.commit()
 
 
@@ -168,6 +180,7 @@ def seed_demo_command(reset_slug: str | None, force: bool):
         event = find_event(db.session, demo.slug)
         if event is None:
             slug, status = _import_file(demo.path, demo.data)
+            _seed_materials(slug)
             click.echo(f"{slug}: {status}")
             _seed_feedback(slug)
         elif is_unchanged(event, demo):

@@ -21,6 +21,7 @@ from . import (  # noqa: E402,F401
     checkin,
     events_views,
     feedback,
+    materials_views,
     people_views,
     registrations_views,
     tokens,

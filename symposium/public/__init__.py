@@ -8,6 +8,7 @@ from . import (  # noqa: E402,F401
     documents,
     feedback,
     feeds,
+    materials,
     online,
     portal,
     registration,

@@ -27,11 +27,12 @@ from ..i18n import (
 )
 from ..models import SESSION_KINDS
 from ..models.types import utcnow
-from ..services import agenda_view, ics
+from ..services import agenda_view, ics, materials
 from ..services import session_languages as session_langs
 from ..services import speakers as speakers_service
 from ..services.events import get_published_or_404
 from . import bp, caching
+from . import materials as public_materials
 
 bp.after_request(caching.finish)
 
@@ -153,10 +154,13 @@ def session_detail(slug, key):
         abort(404)
     # the seats left change without the event's row: validated by the ETag alone
     seats = item.confirmed_count if item.capacity is not None else None
-    cached = caching.not_modified(ev, seats, last_modified=item.capacity is None)
+    # materials appear when published or when the session ends: the ETag names those shown
+    shown = materials.shown(db.session, item)
+    last_modified = item.capacity is None and not shown.pending
+    cached = caching.not_modified(ev, seats, shown.etag, last_modified=last_modified)
     if cached:
         return cached
-    return render_template("public/session.html", event=ev, item=item)
+    return render_template("public/session.html", event=ev, item=item, materials=shown)
 
 
 @bp.get("/events/<slug>/speakers")
@@ -207,6 +211,7 @@ def changes(slug):
     rooms = {r.key: r for r in agenda_view.load_rooms(db.session, ev)}
     people = {p.key: p for p in agenda_view.load_speakers(db.session, ev)}
     entries = [_describe_change(ev, row, sessions, rooms, people) for row in rows]
+    entries = public_materials.with_material_changes(ev, entries)
     return render_template("public/changes.html", event=ev, entries=entries)
 
 
