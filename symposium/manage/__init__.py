@@ -21,6 +21,7 @@ from . import (  # noqa: E402,F401
     events_views,
     people_views,
     registrations_views,
+    reminders,
     tokens,
     views,
     webhooks,
