@@ -163,15 +163,15 @@ def _many_people(n):
 
 def _two_sweeps_at_once(app, now) -> list:
     """Run two sweeps in two threads (each its own app context, session and connection),
-    started together; the exceptions they raised."""
+    started together; the exceptions they raised and how many emails each queued."""
     barrier = threading.Barrier(2)
-    errors = []
+    errors, sent = [], []
 
     def sweep():
         try:
             with app.app_context():
                 barrier.wait(timeout=10)
-                reminders.send_due(db.session, now)
+                sent.append(before.send_reminders(db.session, now))  # raises, unlike send_due
                 db.session.remove()
         except Exception as exc:  # noqa: BLE001 - reported by the test
             errors.append(exc)
@@ -181,7 +181,7 @@ def _two_sweeps_at_once(app, now) -> list:
         thread.start()
     for thread in threads:
         thread.join(60)
-    return errors
+    return errors, sent
 
 
 def _check_two_sweeps(app, monkeypatch):
@@ -189,7 +189,9 @@ def _check_two_sweeps(app, monkeypatch):
     with app.app_context():
         event = build_event(db.session, people=_many_people(25))
         now = before_start(db.session, event, minutes=45)
-    assert _two_sweeps_at_once(app, now) == []
+    errors, sent = _two_sweeps_at_once(app, now)
+    assert errors == []
+    assert len(sent) == 2 and sum(sent) == 25  # both ran; together they sent each one once
     with app.app_context():
         counts = per_registration(db.session)
         assert len(counts) == 25

@@ -141,3 +141,41 @@ def test_people_who_registered_after_the_change_are_not_told(ctx):
     ctx.commit()
     assert reminders.send_due(ctx, _later(6))["programme_changed"] == 2
     assert "omar@example.org" not in by_recipient(ctx, KIND)
+
+
+def test_deleting_a_room_tells_its_sessions_registrants(ctx):
+    from tests.reminder_helpers import build_event
+
+    event = build_event(ctx)
+    agenda.delete_room(ctx, ctx.get(Event, event.id), _room(ctx, event, "hall"))
+    ctx.commit()
+    assert reminders.send_due(ctx, _later(6))["programme_changed"] == 3 + 1  # opening, workshop
+    jane = [text_of(m) for m in emails(ctx, KIND) if m["To"] == "jane@example.org"]
+    assert len(jane) == 2
+    assert all("Room: Great hall → no room" in text for text in jane)
+
+
+def test_changes_recorded_by_an_import_are_read_too(ctx):
+    """The interchange import records local times as ISO text and rooms by key."""
+    from symposium.models import AgendaChange
+    from tests.reminder_helpers import build_event
+
+    event = build_event(ctx)
+    item = _session(ctx, event, "opening")
+    item.room = _room(ctx, event, "annex")
+    item.starts_at += timedelta(hours=1)
+    item.ends_at += timedelta(hours=1)
+    summary = {
+        "starts_at": ["2027-01-24T09:30", "2027-01-24T10:30"],
+        "ends_at": ["2027-01-24T10:30", "2027-01-24T11:30"],
+        "room": ["hall", "annex"],
+    }
+    ctx.add(AgendaChange(event_id=event.id, session_key="opening", action="moved", summary=summary))
+    ctx.commit()
+    assert reminders.send_due(ctx, _later(6))["programme_changed"] == 3
+    text = text_of(by_recipient(ctx, KIND)["amina@example.org"])
+    assert (
+        "Horaire : dimanche 24 janvier 2027, 09:30–10:30 → dimanche 24 janvier 2027, 10:30–11:30"
+        in text
+    )
+    assert "Salle : Grande salle → Annexe" in text

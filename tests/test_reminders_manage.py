@@ -50,7 +50,7 @@ def test_the_page_shows_the_defaults_in_words(organiser):
     page = organiser.get("/en/manage/events/test-event/reminders")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "a reminder 1 day and 1 hour before the event starts" in html
+    assert "Reminders before the start: 1 day and 1 hour." in html
     assert 'name="offsets-0-amount" type="number" value="1"' in html
     fr = organiser.get("/fr/manage/events/test-event/reminders").get_data(as_text=True)
     assert "1\xa0jour et 1\xa0heure" in fr or "1 jour et 1 heure" in fr

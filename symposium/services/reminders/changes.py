@@ -36,7 +36,7 @@ from .emails import KIND_CHANGED, Change, changed_email
 from .settings import get_settings
 
 DEBOUNCE = timedelta(minutes=5)
-LOOKBACK = timedelta(days=7)
+LOOKBACK = timedelta(days=3)
 FIELDS = ("starts_at", "ends_at", "room")
 SIGNED_UP = ("confirmed", "waitlisted")
 
