@@ -217,3 +217,23 @@ def test_the_sweep_is_a_periodic_job_next_to_the_mail_sweep(app):
     assert jobs["reminders"].seconds == 60
     assert "mail-sweep" in jobs
     assert beat_schedule()["reminders"]["args"] == ["symposium.services.reminders:run", [], {}]
+
+
+def test_a_reminder_that_cannot_be_built_is_a_failed_row_and_the_others_go(ctx, monkeypatch):
+    from symposium.models import OutboxEmail
+
+    event = build_event(ctx)
+    real = before.reminder_email
+
+    def broken(registration, offset, now):
+        if registration.email == "omar@example.org":
+            raise ValueError("a broken template")
+        return real(registration, offset, now)
+
+    monkeypatch.setattr(before, "reminder_email", broken)
+    now = before_start(ctx, event, minutes=45)
+    assert reminders.send_due(ctx, now)["reminders"] == 2
+    failed = ctx.scalars(db.select(OutboxEmail).where(OutboxEmail.status == "failed")).all()
+    assert [(row.recipient, row.kind) for row in failed] == [("omar@example.org", "reminder")]
+    assert "a broken template" in failed[0].last_error
+    assert reminders.send_due(ctx, now)["reminders"] == 0  # not retried: it is in the log

@@ -130,3 +130,34 @@ def test_jobs_run_due_runs_every_periodic_job_once(app, runner, event_id, monkey
     monkeypatch.setattr(package, "utcnow", lambda: now + timedelta(hours=2))
     listing = runner.invoke(args=["jobs", "list"])
     assert "reminders\t60s\tsymposium.services.reminders:run" in listing.output
+
+
+def test_the_in_process_scheduler_runs_the_sweep(app, client, event_id, monkeypatch):
+    """Default mode: the first request starts the scheduler thread, which runs the reminder
+    sweep at once (and the mail sweep delivers what it queued)."""
+    import time
+
+    import symposium.services.reminders as package
+    from symposium import scheduler
+
+    with app.app_context():
+        now = before_start(db.session, db.session.get(Event, event_id), minutes=45)
+    monkeypatch.setattr(package, "utcnow", lambda: now)
+    monkeypatch.setattr(scheduler, "_jobs", dict(scheduler._jobs))
+    app.config.update(SCHEDULER_ENABLED=True)
+    try:
+        client.get("/healthz")
+        deadline = time.monotonic() + 20
+        rows = []
+        while time.monotonic() < deadline:
+            with app.app_context():
+                rows = db.session.scalars(
+                    db.select(OutboxEmail.status).where(OutboxEmail.kind == "reminder")
+                ).all()
+                db.session.remove()
+            if len(rows) == 3:
+                break
+            time.sleep(0.1)
+        assert len(rows) == 3
+    finally:
+        scheduler.stop(app)

@@ -17,16 +17,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import selectinload
 
 from ...models import Event, Registration, SessionRegistration
 from ...models.hybrid import ReminderLog
-from .. import mail
 from ..event_time import event_starts_at
-from .claim import claim
+from .claim import render_then_claim
 from .emails import KIND_REMINDER, reminder_email
 from .settings import MAX_OFFSET_MINUTES, get_settings
 
@@ -129,30 +127,19 @@ def send_event_reminders(session: OrmSession, event: Event, now: datetime) -> in
             session.commit()
             return sent
         after_id = ids[-1]
-        pairs = [(rid, key) for rid in ids]
-        pairs += [(rid, reminder_key(other)) for rid in ids for other in superseded]
-        claimed = {rid for rid, k in claim(session, pairs, now) if k == key}
-        for registration in _load(session, claimed):
-            sent += _queue(session, registration, offset, now)
-        session.commit()  # the log rows and the emails together
+        registrations = _load(session, ids)
+        for registration in registrations:
+            _ = registration.event.sessions  # loaded while reading
+        sent += render_then_claim(
+            session,
+            registrations,
+            lambda registration: reminder_email(registration, offset, now),
+            keys=[key] + [reminder_key(other) for other in superseded],
+            kind=KIND_REMINDER,
+            now=now,
+        )
         if len(ids) < BATCH:
             return sent
-
-
-def _queue(session: OrmSession, registration: Registration, offset: int, now: datetime) -> int:
-    """Queue one reminder; a reminder that cannot be built becomes a failed outbox row."""
-    try:
-        message = reminder_email(registration, offset, now)
-        with session.begin_nested():
-            mail.queue_email(session, message, kind=KIND_REMINDER)
-            session.flush()
-        return 1
-    except Exception as exc:  # noqa: BLE001 - one bad email must not block the others
-        current_app.logger.warning(
-            "reminder for registration %s cannot be built: %s", registration.id, exc
-        )
-        mail.record_failed(session, recipient=registration.email, kind=KIND_REMINDER, error=exc)
-        return 0
 
 
 def send_reminders(session: OrmSession, now: datetime) -> int:
@@ -160,4 +147,5 @@ def send_reminders(session: OrmSession, now: datetime) -> int:
     sent = 0
     for event in candidate_events(session, now):
         sent += send_event_reminders(session, event, now)
+    session.commit()  # ends the reading transaction
     return sent

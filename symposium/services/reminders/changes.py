@@ -22,16 +22,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session as OrmSession
 
 from ...i18n import local_to_utc
 from ...models import AgendaChange, Event, Registration, Session, SessionRegistration
 from ...models.hybrid import ReminderLog
-from .. import mail
 from .before import BATCH, _load
-from .claim import claim
+from .claim import render_then_claim
 from .emails import KIND_CHANGED, Change, changed_email
 from .settings import get_settings
 
@@ -192,33 +190,20 @@ def send_session_changes(
             return sent
         after_id = ids[-1]
         told = _told(session, item, ids)
-        claimed = {rid for rid, _key in claim(session, [(rid, key) for rid in ids], now)}
-        for registration in _load(session, claimed):
+        registrations = _load(session, ids)
+        _ = item.event.rooms, item.room  # loaded while reading
+
+        def build(registration: Registration, told=told):
             since = registration.confirmed_at or registration.created_at
             news = [c for c in changes if c.id > told.get(registration.id, 0) and c.at > since]
-            if news:
-                sent += _queue(session, registration, item, news)
-        session.commit()
+            change = describe(item, news, registration.preferred_language) if news else None
+            return changed_email(registration, [change]) if change else None
+
+        sent += render_then_claim(
+            session, registrations, build, keys=[key], kind=KIND_CHANGED, now=now
+        )
         if len(ids) < BATCH:
             return sent
-
-
-def _queue(session: OrmSession, registration: Registration, item: Session, news) -> int:
-    try:
-        change = describe(item, news, registration.preferred_language)
-        if change is None:
-            return 0
-        message = changed_email(registration, [change])
-        with session.begin_nested():
-            mail.queue_email(session, message, kind=KIND_CHANGED)
-            session.flush()
-        return 1
-    except Exception as exc:  # noqa: BLE001 - one bad email must not block the others
-        current_app.logger.warning(
-            "programme change email for registration %s cannot be built: %s", registration.id, exc
-        )
-        mail.record_failed(session, recipient=registration.email, kind=KIND_CHANGED, error=exc)
-        return 0
 
 
 def send_changes(session: OrmSession, now: datetime) -> int:
@@ -226,4 +211,5 @@ def send_changes(session: OrmSession, now: datetime) -> int:
     sent = 0
     for item, changes in pending_changes(session, now).items():
         sent += send_session_changes(session, item, changes, now)
+    session.commit()  # ends the reading transaction
     return sent
