@@ -120,6 +120,7 @@ def test_jobs_run_due_runs_every_periodic_job_once(app, runner, event_id, monkey
     names = [line.split(":")[0] for line in lines]
     assert set(names) >= {"mail-sweep", "reminders", "retention", "webhooks"}
     assert names[-1] == "mail-sweep"  # last: it delivers what the others queued
+    assert lines[-1].startswith("mail-sweep: rendered ") and ", sent " in lines[-1]
     with app.app_context():
         rows = db.session.scalars(
             db.select(OutboxEmail).where(OutboxEmail.kind == "reminder")

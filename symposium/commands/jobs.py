@@ -18,20 +18,25 @@ from ..extensions import db
 jobs_cli = AppGroup("jobs", help="Periodic jobs (mail sweep, webhooks, retention, reminders).")
 
 LAST = ("mail-sweep",)  # delivers what the other jobs queued
+# What the numbers a job returns count, for the jobs that return bare numbers
+LABELS = {"mail-sweep": ("rendered", "sent"), "webhooks": ("delivered",)}
 
 
 def _ordered(jobs: dict) -> list:
     return sorted(jobs.values(), key=lambda job: (job.name in LAST, job.name))
 
 
-def _describe(result) -> str:
+def _describe(name: str, result) -> str:
     if result is None:
         return "done"
-    if isinstance(result, dict):
-        return ", ".join(f"{key} {value}" for key, value in result.items()) or "done"
-    if isinstance(result, tuple | list):
-        return ", ".join(str(value) for value in result)
-    return str(result)
+    if not isinstance(result, dict):
+        values = list(result) if isinstance(result, tuple | list) else [result]
+        labels = LABELS.get(name, ())
+        if len(labels) == len(values):
+            result = dict(zip(labels, values, strict=True))
+        else:
+            return ", ".join(str(value) for value in values)
+    return ", ".join(f"{key} {value}" for key, value in result.items()) or "done"
 
 
 @jobs_cli.command("run-due")
@@ -48,7 +53,7 @@ def run_due_command():
             failed.append(job.name)
             click.echo(f"{job.name}: failed: {type(exc).__name__}: {exc}", err=True)
             continue
-        click.echo(f"{job.name}: {_describe(result)}")
+        click.echo(f"{job.name}: {_describe(job.name, result)}")
     jobs.wait_for_idle()  # deliveries started after the commits
     if failed:
         raise click.ClickException("failed: " + ", ".join(failed))
