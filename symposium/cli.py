@@ -106,7 +106,7 @@ def create_user_command(email, role, display_name, password_stdin, event_slugs):
 
 
 def register_cli(app: Flask) -> None:
-    from .commands import certificates, demo, events, registration, tokens
+    from .commands import certificates, demo, events, jobs, registration, tokens
 
     app.cli.add_command(user_cli)
     events.register(app)
@@ -114,3 +114,4 @@ def register_cli(app: Flask) -> None:
     registration.register(app)
     certificates.register(app)
     tokens.register(app)
+    jobs.register(app)

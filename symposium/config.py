@@ -100,6 +100,8 @@ class Config:
     MAIL_SWEEP_SECONDS = float(os.environ.get("MAIL_SWEEP_SECONDS") or 60)
     # /healthz says "degraded" when an email has waited longer than this
     MAIL_QUEUE_MAX_AGE_SECONDS = float(os.environ.get("MAIL_QUEUE_MAX_AGE_SECONDS") or 900)
+    # The reminder sweep (reminders before events, "programme changed"): this often
+    REMINDER_SWEEP_SECONDS = float(os.environ.get("REMINDER_SWEEP_SECONDS") or 60)
 
     # Background jobs
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL")

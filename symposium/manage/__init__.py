@@ -24,6 +24,7 @@ from . import (  # noqa: E402,F401
     materials_views,
     people_views,
     registrations_views,
+    reminders,
     tokens,
     views,
     webhooks,
