@@ -17,11 +17,13 @@ from sqlalchemy import select
 
 from symposium.extensions import db
 from symposium.models import Event, Person, Session
+from symposium.models.types import utcnow
 from symposium.services import event_time
 from symposium.services import registration as reg
 from tests.conftest import AuthActions, make_user
 from tests.factories import add_speaker, make_event, make_person, make_room, make_session
 from tests.manage_helpers import build_world
+from tests.materials_helpers import make_slides
 from tests.registration_helpers import data
 
 SECRET_HOST = "meet-secret-4b7e.example.org"
@@ -49,8 +51,14 @@ def world(app):
         registration = reg.register(
             s, event, data("Online One", "one@example.org", attendance_mode="online")
         ).registration
+        slides = make_slides(s, talk, title="Slides of the talk", published=utcnow())
         s.commit()
-        return {"slug": event.slug, "token": registration.token, "talk_id": talk.id}
+        return {
+            "slug": event.slug,
+            "token": registration.token,
+            "talk_id": talk.id,
+            "material_id": slides.id,
+        }
 
 
 def _leaks(body: bytes, token: str | None = None) -> list[str]:
@@ -68,7 +76,7 @@ def _pdf_text(body: bytes, tmp_path) -> bytes:
     return pdf_text(body, tmp_path).encode()
 
 
-def _public_urls(app, slug: str) -> list[str]:
+def _public_urls(app, slug: str, material_id: int) -> list[str]:
     """Every GET rule of the public blueprint, filled in for this event, in every language."""
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == slug))
@@ -87,7 +95,9 @@ def _public_urls(app, slug: str) -> list[str]:
             fills = [{**f, "slug": slug} for f in fills]
         if "key" in args:
             fills = [{**f, "key": key} for f in fills for key in keys]
-        unknown = args - {"slug", "key"}
+        if "material_id" in args:
+            fills = [{**f, "material_id": str(material_id)} for f in fills]
+        unknown = args - {"slug", "key", "material_id"}
         assert not unknown, f"{rule.rule}: say how to fill {unknown} (or add it to PERSONAL_ARGS)"
         for values in fills:
             path = rule.rule
@@ -98,7 +108,7 @@ def _public_urls(app, slug: str) -> list[str]:
 
 
 def test_no_public_page_shows_a_meeting(client, app, world, tmp_path):
-    urls = _public_urls(app, world["slug"])
+    urls = _public_urls(app, world["slug"], world["material_id"])
     # the pages that must be among them (the sweep found the rules it should)
     slug = world["slug"]
     for expected in (
@@ -115,6 +125,7 @@ def test_no_public_page_shows_a_meeting(client, app, world, tmp_path):
         f"/en/events/{slug}/sessions/ws.ics",
         f"/en/events/{slug}/programme.pdf",
         f"/en/events/{slug}/register",
+        f"/en/events/{slug}/sessions/talk/materials/{world['material_id']}",
     ):
         assert expected in urls
     urls += [f"/{lang}/events/{slug}/agenda?room=hall&kind=panel" for lang in LANGS]
@@ -124,6 +135,7 @@ def test_no_public_page_shows_a_meeting(client, app, world, tmp_path):
         response = client.get(url)
         assert response.status_code < 500, url
         body = response.get_data()
+        response.close()  # a served file (slides) stays open otherwise
         if response.mimetype == "application/pdf" and response.status_code == 200:
             body += _pdf_text(body, tmp_path)
         assert _leaks(body, world["token"]) == [], url
