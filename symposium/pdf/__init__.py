@@ -51,6 +51,7 @@ __all__ = [
     "static_path",
     "storage_path",
     "w3c_date",
+    "warm_up",
     "write_atomic",
 ]
 
@@ -220,3 +221,21 @@ def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def warm_up(app) -> bool:
+    """Load the fonts and render throwaway certificates, if ``PDF_WARM_UP`` (wsgi.py calls it
+    at start; off in tests). Writes no file and no database row; a failure is logged, never
+    raised (the app starts anyway). True when it ran."""
+    if not app.config.get("PDF_WARM_UP"):
+        return False
+    from ..services.certificates.warm import render_throwaway_certificates
+
+    try:
+        with app.app_context():
+            engine.warm(*_environment())
+            render_throwaway_certificates()
+    except Exception:  # noqa: BLE001 - a warm-up must never stop the app from starting
+        app.logger.warning("PDF warm-up failed", exc_info=True)
+        return False
+    return True

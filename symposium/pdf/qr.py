@@ -14,9 +14,15 @@ import segno
 PX_TO_PT = 0.75  # WeasyPrint works in CSS px; PDF user space is in points
 
 
+# A fixed mask pattern: segno would otherwise try all eight and score each (about 2 ms of
+# pure Python per code, more than the rest of the drawing); every mask pattern is a valid
+# QR code (ISO/IEC 18004 §7.8) and the same payload always gives the same modules.
+MASK = 0
+
+
 def matrix(data: str, error: str = "m") -> tuple[bytearray, ...]:
     """The QR code's modules (rows of 0/1), always a full QR symbol (never a Micro QR)."""
-    return segno.make_qr(data, error=error).matrix
+    return segno.make_qr(data, error=error, mask=MASK).matrix
 
 
 def _num(value: float) -> str:

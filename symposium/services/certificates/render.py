@@ -100,6 +100,8 @@ def _block(certificate: Certificate, lang: str) -> dict:
 def _signatories(event: Event, langs: list[str]) -> list[dict]:
     from ...extensions import db
 
+    if event.id is None:  # a transient event (the start-up warm-up): no signatories
+        return []
     rows = db.session.scalars(
         select(Signatory)
         .where(Signatory.event_id == event.id)
@@ -180,16 +182,11 @@ def document_title(certificate: Certificate) -> str:
 
 
 def render_certificate(certificate: Certificate) -> bytes:
-    """One standalone certificate PDF (same input -> same bytes)."""
-    return pdf.render(
-        TEMPLATE,
-        {"documents": [document_context(certificate)]},
-        lang=certificate.language,
-        title=document_title(certificate),
-        created=certificate.issued_at,
-        qr=verify_url(certificate),
-        archival=True,
-    )
+    """One standalone certificate PDF (same input -> same bytes).
+
+    Rendered as a layered batch of one: only the holder's names layer is laid out; the
+    background of its variant is kept per process (symposium/pdf/backgrounds.py)."""
+    return pdf.engine.run_job(prepare_batch([certificate]))[0]
 
 
 # Context fields that differ between holders of the same variant: they are laid out in the
@@ -250,7 +247,8 @@ def prepare_batch(certificates: list[Certificate]) -> pdf.Layered:
             ]
         },
         lang=common["lang"],
-        title=common["title"],
+        # no holder's name or date: the background is shared (and kept) across batches
+        title=kind_label(certificates[0].kind),
     )
     return pdf.Layered(
         names=names, background_html=background_html, variant_of=tuple(variant_of), whole=whole
