@@ -40,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from io import BytesIO
 from pathlib import Path
 
@@ -279,7 +279,7 @@ def timed(function, repeat: int) -> Clock:
     return clock
 
 
-def build(session, event_module) -> tuple:
+def build(session):
     """The benchmark's event: 120 attended registrations (ar/en/fr), two signatories, a
     100-session programme with 40 speakers."""
     from symposium.services import certificates as certs
@@ -288,7 +288,9 @@ def build(session, event_module) -> tuple:
 
     names = ["عبدالرحمن بن سعيد القحطاني", "Mary-Jane O'Connor", "Hélène Dupré-Léger"]
     langs = ["ar", "en", "fr"]
-    event = make_event(session, "bench", day=date(2026, 1, 26), ends_on=date(2026, 1, 28))
+    # an event that ended yesterday: its certificates are being downloaded now
+    first = date.today() - timedelta(days=3)
+    event = make_event(session, "bench", day=first, ends_on=first + timedelta(days=2))
     for i in range(140):
         make_registration(
             session, event, f"{names[i % 3]} {i}", f"p{i}@example.org", lang=langs[i % 3]
@@ -311,14 +313,14 @@ def build(session, event_module) -> tuple:
         for i in range(40)
     ]
     for i in range(100):
-        day = 26 + i // 34
+        day = (first + timedelta(days=i // 34)).isoformat()
         hour = 8 + (i % 34) // 4
         item = make_session(
             session,
             event,
             f"s{i}",
-            f"2026-01-{day}T{hour:02d}:{(i % 4) * 10:02d}",
-            f"2026-01-{day}T{hour:02d}:{(i % 4) * 10 + 15:02d}",
+            f"{day}T{hour:02d}:{(i % 4) * 10:02d}",
+            f"{day}T{hour:02d}:{(i % 4) * 10 + 15:02d}",
             room=rooms[i % 4],
         )
         add_speaker(session, item, people[i % 40]).confirmation = "confirmed"
@@ -350,7 +352,7 @@ def main() -> None:
     with app.app_context():
         db.create_all()
         session = db.session
-        event = build(session, None)
+        event = build(session)
         registrations = certs.eligible_registrations(session, event)
         issued = [certs._build(session, event, registration=r) for r in registrations[:100]]
         session.commit()

@@ -224,18 +224,28 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def warm_up(app) -> bool:
-    """Load the fonts and render throwaway certificates, if ``PDF_WARM_UP`` (wsgi.py calls it
-    at start; off in tests). Writes no file and no database row; a failure is logged, never
-    raised (the app starts anyway). True when it ran."""
+    """Load the fonts, render throwaway certificates and lay out the backgrounds of the
+    events whose certificates are downloaded now, if ``PDF_WARM_UP`` (wsgi.py calls it at
+    start; off in tests). Writes no file and no database row; the database connections it
+    opened are closed (safe before gunicorn forks its workers, ``--preload``). A failure
+    is logged, never raised: the app starts anyway. True when it ran."""
     if not app.config.get("PDF_WARM_UP"):
         return False
-    from ..services.certificates.warm import render_throwaway_certificates
+    from ..extensions import db
+    from ..services.certificates import warm
 
-    try:
-        with app.app_context():
+    with app.app_context():
+        try:
             engine.warm(*_environment())
-            render_throwaway_certificates()
-    except Exception:  # noqa: BLE001 - a warm-up must never stop the app from starting
-        app.logger.warning("PDF warm-up failed", exc_info=True)
-        return False
+            warm.render_throwaway_certificates()
+        except Exception:  # noqa: BLE001 - a warm-up must never stop the app from starting
+            app.logger.warning("PDF warm-up failed", exc_info=True)
+            return False
+        try:
+            warm.warm_recent_events(db.session)
+        except Exception:  # noqa: BLE001 - e.g. a database not migrated yet
+            app.logger.info("PDF warm-up: recent events skipped", exc_info=True)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
     return True

@@ -207,7 +207,8 @@ class Layered:
     ``names.html`` holds ``@@OFFSET<k>@@`` for variant k's names-box offset (CSS length);
     ``background_html`` holds one section per variant between ``<!--section-->`` markers,
     with ``@@I@@`` (document index) and ``@@HEIGHT@@`` (names-box height);
-    ``variant_of[i]`` is part i's variant; ``whole`` is the same batch in one layer.
+    ``variant_of[i]`` is part i's variant; ``whole`` is the same batch in one layer (None:
+    the caller renders the fallback itself when :class:`LayerMismatch` is raised).
     Anchors: ``doc-<i>``, ``origin-<i>`` (the certificate's top-left), ``slot-<i>`` (the
     names box) and ``qr-<i>``.
     """
@@ -215,13 +216,15 @@ class Layered:
     names: Batch
     background_html: str
     variant_of: tuple[int, ...]
-    whole: Batch
+    whole: Batch | None
 
 
 def run_layered(job: Layered) -> list[bytes]:
     try:
         return _run_layered(job)
     except LayerMismatch:
+        if job.whole is None:
+            raise
         return run(job.whole)
 
 

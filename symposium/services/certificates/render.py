@@ -185,8 +185,13 @@ def render_certificate(certificate: Certificate) -> bytes:
     """One standalone certificate PDF (same input -> same bytes).
 
     Rendered as a layered batch of one: only the holder's names layer is laid out; the
-    background of its variant is kept per process (symposium/pdf/backgrounds.py)."""
-    return pdf.engine.run_job(prepare_batch([certificate]))[0]
+    background of its variant is kept per process (symposium/pdf/backgrounds.py). Should
+    the layers not stack exactly, the certificate is laid out whole."""
+    try:
+        return pdf.engine.run_job(prepare_batch([certificate], whole=False))[0]
+    except pdf.engine.LayerMismatch:
+        contexts = [document_context(certificate)]
+        return pdf.engine.run_job(pdf.prepare_many(TEMPLATE, contexts, **_common([certificate])))[0]
 
 
 # Context fields that differ between holders of the same variant: they are laid out in the
@@ -206,12 +211,8 @@ def variant_key(context: dict) -> str:
     return json.dumps(fixed, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def prepare_batch(certificates: list[Certificate]) -> pdf.Layered:
-    """The render job for ``certificates``: per-holder names layers over shared backgrounds
-    (and the same batch laid out whole, the fallback). Needs the app context; rendering it
-    (``pdf.render_batches`` / ``pdf.engine.run_job``) does not."""
-    contexts = [document_context(c) for c in certificates]
-    common = {
+def _common(certificates: list[Certificate]) -> dict:
+    return {
         "lang": certificates[0].language,
         "title": document_title(certificates[0]),
         "langs": [c.language for c in certificates],
@@ -220,7 +221,15 @@ def prepare_batch(certificates: list[Certificate]) -> pdf.Layered:
         "qr": [verify_url(c) for c in certificates],
         "archival": True,
     }
-    whole = pdf.prepare_many(TEMPLATE, contexts, **common)
+
+
+def prepare_batch(certificates: list[Certificate], *, whole: bool = True) -> pdf.Layered:
+    """The render job for ``certificates``: per-holder names layers over shared backgrounds
+    (and, with ``whole``, the same batch laid out whole: the fallback). Needs the app
+    context; rendering it (``pdf.render_batches`` / ``pdf.engine.run_job``) does not."""
+    contexts = [document_context(c) for c in certificates]
+    common = _common(certificates)
+    fallback = pdf.prepare_many(TEMPLATE, contexts, **common) if whole else None
     index: dict[str, int] = {}
     representatives: list[dict] = []
     variant_of: list[int] = []
@@ -251,7 +260,10 @@ def prepare_batch(certificates: list[Certificate]) -> pdf.Layered:
         title=kind_label(certificates[0].kind),
     )
     return pdf.Layered(
-        names=names, background_html=background_html, variant_of=tuple(variant_of), whole=whole
+        names=names,
+        background_html=background_html,
+        variant_of=tuple(variant_of),
+        whole=fallback,
     )
 
 
