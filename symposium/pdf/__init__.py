@@ -243,8 +243,8 @@ def warm_up(app) -> bool:
             return False
         try:
             warm.warm_recent_events(db.session)
-        except Exception:  # noqa: BLE001 - e.g. a database not migrated yet
-            app.logger.info("PDF warm-up: recent events skipped", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - e.g. a database not migrated yet
+            app.logger.info("PDF warm-up: recent events skipped (%s)", type(exc).__name__)
         finally:
             db.session.remove()
             db.engine.dispose()

@@ -21,7 +21,9 @@ laying it out 50 times is most of the cost. A layered batch lays out, per holder
 "background" layer (everything else, with an empty box as tall as the names). Each page is
 the names page with the background drawn underneath as a Form XObject: the same text, in
 the same places, with real fonts. The geometry is checked (names box position and width,
-heights, one page each); any difference and the batch is rendered whole instead.
+heights, one page each); any difference and the batch is rendered whole instead. The
+backgrounds and the names box geometry are kept per process, keyed by their content
+(:mod:`.backgrounds`): later batches, and single certificates, lay out only their names.
 """
 
 from __future__ import annotations
