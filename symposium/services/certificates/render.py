@@ -256,8 +256,9 @@ def prepare_batch(certificates: list[Certificate], *, whole: bool = True) -> pdf
             ]
         },
         lang=common["lang"],
-        # no holder's name or date: the background is shared (and kept) across batches
-        title=kind_label(certificates[0].kind),
+        # the same for every holder and request (kept across batches, pdf/backgrounds.py);
+        # never shown: only the background's page is drawn, not its metadata
+        title="background",
     )
     return pdf.Layered(
         names=names,
