@@ -145,6 +145,9 @@ class Config:
     PRIVACY_NOTICE_VERSION = os.environ.get("PRIVACY_NOTICE_VERSION", "2026-01")
     # Worker processes for bulk PDF rendering: unset/0/auto = one per CPU (at most 4); 1 = none
     PDF_WORKERS = os.environ.get("PDF_WORKERS", "")
+    # wsgi.py: load the PDF fonts and render a throwaway certificate at start (first real one
+    # fast; docs/performance.md). Off in tests; the flask CLI and dev server never warm up.
+    PDF_WARM_UP = _bool("PDF_WARM_UP", True)
 
     # Registration emails are rendered in the background this many seconds after the commit,
     # so that a burst of registrations shares one run (docs/registration.md)
@@ -153,6 +156,7 @@ class Config:
 
 class TestingConfig(Config):
     TESTING = True
+    PDF_WARM_UP = False
     # Messages made outside a request (services, commands) come out in English in tests
     BABEL_DEFAULT_LOCALE = "en"
     SECRET_KEY = "testing-secret-key"  # noqa: S105

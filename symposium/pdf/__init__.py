@@ -51,6 +51,7 @@ __all__ = [
     "static_path",
     "storage_path",
     "w3c_date",
+    "warm_up",
     "write_atomic",
 ]
 
@@ -220,3 +221,31 @@ def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def warm_up(app) -> bool:
+    """Load the fonts, render throwaway certificates and lay out the backgrounds of the
+    events whose certificates are downloaded now, if ``PDF_WARM_UP`` (wsgi.py calls it at
+    start; off in tests). Writes no file and no database row; the database connections it
+    opened are closed (safe before gunicorn forks its workers, ``--preload``). A failure
+    is logged, never raised: the app starts anyway. True when it ran."""
+    if not app.config.get("PDF_WARM_UP"):
+        return False
+    from ..extensions import db
+    from ..services.certificates import warm
+
+    with app.app_context():
+        try:
+            engine.warm(*_environment())
+            warm.render_throwaway_certificates()
+        except Exception:  # noqa: BLE001 - a warm-up must never stop the app from starting
+            app.logger.warning("PDF warm-up failed", exc_info=True)
+            return False
+        try:
+            warm.warm_recent_events(db.session)
+        except Exception as exc:  # noqa: BLE001 - e.g. a database not migrated yet
+            app.logger.info("PDF warm-up: recent events skipped (%s)", type(exc).__name__)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    return True

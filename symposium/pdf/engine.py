@@ -21,7 +21,9 @@ laying it out 50 times is most of the cost. A layered batch lays out, per holder
 "background" layer (everything else, with an empty box as tall as the names). Each page is
 the names page with the background drawn underneath as a Form XObject: the same text, in
 the same places, with real fonts. The geometry is checked (names box position and width,
-heights, one page each); any difference and the batch is rendered whole instead.
+heights, one page each); any difference and the batch is rendered whole instead. The
+backgrounds and the names box geometry are kept per process, keyed by their content
+(:mod:`.backgrounds`): later batches, and single certificates, lay out only their names.
 """
 
 from __future__ import annotations
@@ -37,12 +39,13 @@ from io import BytesIO
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from . import backgrounds, structure, stylesheets
 from . import qr as qr_draw
-from . import structure
 from . import text as pdf_text
 from .fetch import RestrictedFetcher
 
 pdf_text.install()  # every line carries its typed text (ActualText): see .text
+stylesheets.install()  # linked stylesheets parsed once per process: see .stylesheets
 
 # A constant date for documents that have no natural date of their own (reproducible bytes)
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -206,7 +209,8 @@ class Layered:
     ``names.html`` holds ``@@OFFSET<k>@@`` for variant k's names-box offset (CSS length);
     ``background_html`` holds one section per variant between ``<!--section-->`` markers,
     with ``@@I@@`` (document index) and ``@@HEIGHT@@`` (names-box height);
-    ``variant_of[i]`` is part i's variant; ``whole`` is the same batch in one layer.
+    ``variant_of[i]`` is part i's variant; ``whole`` is the same batch in one layer (None:
+    the caller renders the fallback itself when :class:`LayerMismatch` is raised).
     Anchors: ``doc-<i>``, ``origin-<i>`` (the certificate's top-left), ``slot-<i>`` (the
     names box) and ``qr-<i>``.
     """
@@ -214,13 +218,15 @@ class Layered:
     names: Batch
     background_html: str
     variant_of: tuple[int, ...]
-    whole: Batch
+    whole: Batch | None
 
 
 def run_layered(job: Layered) -> list[bytes]:
     try:
         return _run_layered(job)
     except LayerMismatch:
+        if job.whole is None:
+            raise
         return run(job.whole)
 
 
@@ -283,14 +289,11 @@ def _close(a: float, b: float) -> bool:
 def _run_layered(job: Layered) -> list[bytes]:
     names = job.names
     parsed = _sections(job.background_html)
-    variants = len(parsed[1])
+    head, sections, tail = parsed
+    context = (head, tail, names.base_url, names.roots, names.fonts_css)
     with _lock:
-        # 1. where the names box sits in each variant (background with an empty box)
-        probe = _render_document(
-            _backgrounds_html(parsed, [(k, 0.0) for k in range(variants)]), names
-        )
-        _one_page_each(probe.pages, variants)
-        geometry = [_slot(probe.pages[k], k) for k in range(variants)]
+        # 1. where the names box sits in each variant (cached per process)
+        geometry = backgrounds.geometry(context, sections, names)
         # 2. the names layer of every holder, the box placed at its variant's offset
         html = names.html
         for k, (offset, *_rest) in enumerate(geometry):
@@ -306,23 +309,12 @@ def _run_layered(job: Layered) -> list[bytes]:
             heights.append(round(height, 4))
         boxes = qr_boxes(document.pages, ranges, names.parts)
         names_pdf = document.write_pdf(**write_options(names.archival))
-        # 3. one background per variant and names height
-        wanted = sorted(
-            {(variant, height) for variant, height in zip(job.variant_of, heights, strict=True)}
-        )
-        backgrounds = _render_document(_backgrounds_html(parsed, wanted), names)
-        _one_page_each(backgrounds.pages, len(wanted))
-        for index, (variant, height) in enumerate(wanted):
-            offset, x1, x2, got, _origin = _slot(backgrounds.pages[index], index)
-            want = geometry[variant]
-            if not (_close(offset, want[0]) and _close(got, height) and _close(x1, want[1])):
-                raise LayerMismatch("background names box differs")
-        background_pdf = backgrounds.write_pdf(**write_options(names.archival))
-    where = {key: index for index, key in enumerate(wanted)}
-    underlays = [where[(v, h)] for v, h in zip(job.variant_of, heights, strict=True)]
-    return finish(
-        names_pdf, ranges, names.parts, boxes, background_pdf, underlays, archival=names.archival
-    )
+        # 3. one background per variant and names height (cached per process)
+        underlays = [
+            backgrounds.background(context, sections, variant, height, geometry[variant], names)
+            for variant, height in zip(job.variant_of, heights, strict=True)
+        ]
+        return finish(names_pdf, ranges, names.parts, boxes, underlays, archival=names.archival)
 
 
 def finish(
@@ -330,32 +322,25 @@ def finish(
     ranges,
     parts: Sequence[Part],
     boxes,
-    background: bytes | None = None,
-    underlays: Sequence[int] = (),
+    underlays: Sequence[tuple[backgrounds.Background, int]] = (),
     *,
     archival: bool = False,
 ) -> list[bytes]:
     """Split WeasyPrint's PDF into standalone PDFs with their own metadata and QR codes.
 
-    With ``background``, part i's (single) page gets page ``underlays[i]`` of that PDF drawn
-    underneath it as a Form XObject. Each part keeps its share of the structure tree
-    (:mod:`.structure`), the background's elements merged in reading order.
+    With ``underlays``, part i's (single) page gets page ``underlays[i][1]`` of background
+    ``underlays[i][0]`` drawn underneath it as a Form XObject. Each part keeps its share of
+    the structure tree (:mod:`.structure`), the background's elements merged in reading order.
     """
     import pikepdf
 
     out: list[bytes] = []
-    with pikepdf.open(BytesIO(data)) as source, _open_optional(background) as under:
+    with pikepdf.open(BytesIO(data)) as source:
         # WeasyPrint gives all pages one shared /Resources (every image, pattern and
         # graphics state of the batch): keep only what each page's content uses.
         source.remove_unreferenced_resources()
         structure.unique_subset_names(source)
         tree = structure.Source(source)
-        forms, under_tree = [], None
-        if under is not None:
-            under.remove_unreferenced_resources()
-            structure.unique_subset_names(under)
-            under_tree = structure.Source(under, strip_pages=True)
-            forms = [page.as_form_xobject() for page in under.pages]
         for index, ((start, end), part, qrs) in enumerate(zip(ranges, parts, boxes, strict=True)):
             with pikepdf.new() as target:
                 for number in range(start, end):
@@ -363,10 +348,11 @@ def finish(
                 builder = structure.Builder(target, tree)
                 for offset, number in enumerate(range(start, end)):
                     builder.add_page(target.pages[offset], number)
-                if forms:
-                    form = _underlay(target, target.pages[0], forms[underlays[index]])
-                    if under_tree is not None:
-                        builder.merge_form(target.pages[0], form, under_tree, underlays[index])
+                if underlays:
+                    background, page_number = underlays[index]
+                    _under, under_tree, forms = background.opened()
+                    form = _underlay(target, target.pages[0], forms[page_number])
+                    builder.merge_form(target.pages[0], form, under_tree, page_number)
                 for offset, box in qrs:
                     _draw_qr(target, target.pages[offset], part.qr, box)
                 builder.finish()
@@ -381,12 +367,6 @@ def finish(
                 )
             out.append(buffer.getvalue())
     return out
-
-
-def _open_optional(data: bytes | None):
-    import pikepdf
-
-    return pikepdf.open(BytesIO(data)) if data else contextlib.nullcontext()
 
 
 def _underlay(pdf, page, form):

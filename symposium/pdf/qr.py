@@ -14,9 +14,15 @@ import segno
 PX_TO_PT = 0.75  # WeasyPrint works in CSS px; PDF user space is in points
 
 
+# A fixed mask pattern: segno would otherwise try all eight and score each (about 2 ms of
+# pure Python per code, more than the rest of the drawing); every mask pattern is a valid
+# QR code (ISO/IEC 18004 §7.8) and the same payload always gives the same modules.
+MASK = 0
+
+
 def matrix(data: str, error: str = "m") -> tuple[bytearray, ...]:
     """The QR code's modules (rows of 0/1), always a full QR symbol (never a Micro QR)."""
-    return segno.make_qr(data, error=error).matrix
+    return segno.make_qr(data, error=error, mask=MASK).matrix
 
 
 def _num(value: float) -> str:
@@ -44,10 +50,13 @@ def content_stream(
     left = x1 + (x2 - x1 - size) / 2
     top = page_top - (y1 + (y2 - y1 - size) / 2)
     step = size / count
+    # every coordinate and run length formatted once (not once per rectangle)
+    xs = [_num(left + column * step) for column in range(count)]
+    widths = [_num(length * step) for length in range(count + 1)]
+    h = _num(step)
     ops = [b"q", " ".join(_num(c) for c in color).encode() + b" rg"]
     for row_index, row in enumerate(modules):
         y = _num(top - (row_index + 1) * step)
-        h = _num(step)
         column = 0
         while column < count:
             if not row[column]:
@@ -56,8 +65,6 @@ def content_stream(
             start = column
             while column < count and row[column]:
                 column += 1
-            ops.append(
-                f"{_num(left + start * step)} {y} {_num((column - start) * step)} {h} re".encode()
-            )
+            ops.append(f"{xs[start]} {y} {widths[column - start]} {h} re".encode())
     ops += [b"f", b"Q"]
     return b"\n".join(ops) + b"\n"

@@ -100,6 +100,8 @@ def _block(certificate: Certificate, lang: str) -> dict:
 def _signatories(event: Event, langs: list[str]) -> list[dict]:
     from ...extensions import db
 
+    if event.id is None:  # a transient event (the start-up warm-up): no signatories
+        return []
     rows = db.session.scalars(
         select(Signatory)
         .where(Signatory.event_id == event.id)
@@ -180,16 +182,16 @@ def document_title(certificate: Certificate) -> str:
 
 
 def render_certificate(certificate: Certificate) -> bytes:
-    """One standalone certificate PDF (same input -> same bytes)."""
-    return pdf.render(
-        TEMPLATE,
-        {"documents": [document_context(certificate)]},
-        lang=certificate.language,
-        title=document_title(certificate),
-        created=certificate.issued_at,
-        qr=verify_url(certificate),
-        archival=True,
-    )
+    """One standalone certificate PDF (same input -> same bytes).
+
+    Rendered as a layered batch of one: only the holder's names layer is laid out; the
+    background of its variant is kept per process (symposium/pdf/backgrounds.py). Should
+    the layers not stack exactly, the certificate is laid out whole."""
+    try:
+        return pdf.engine.run_job(prepare_batch([certificate], whole=False))[0]
+    except pdf.engine.LayerMismatch:
+        contexts = [document_context(certificate)]
+        return pdf.engine.run_job(pdf.prepare_many(TEMPLATE, contexts, **_common([certificate])))[0]
 
 
 # Context fields that differ between holders of the same variant: they are laid out in the
@@ -209,12 +211,8 @@ def variant_key(context: dict) -> str:
     return json.dumps(fixed, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def prepare_batch(certificates: list[Certificate]) -> pdf.Layered:
-    """The render job for ``certificates``: per-holder names layers over shared backgrounds
-    (and the same batch laid out whole, the fallback). Needs the app context; rendering it
-    (``pdf.render_batches`` / ``pdf.engine.run_job``) does not."""
-    contexts = [document_context(c) for c in certificates]
-    common = {
+def _common(certificates: list[Certificate]) -> dict:
+    return {
         "lang": certificates[0].language,
         "title": document_title(certificates[0]),
         "langs": [c.language for c in certificates],
@@ -223,7 +221,15 @@ def prepare_batch(certificates: list[Certificate]) -> pdf.Layered:
         "qr": [verify_url(c) for c in certificates],
         "archival": True,
     }
-    whole = pdf.prepare_many(TEMPLATE, contexts, **common)
+
+
+def prepare_batch(certificates: list[Certificate], *, whole: bool = True) -> pdf.Layered:
+    """The render job for ``certificates``: per-holder names layers over shared backgrounds
+    (and, with ``whole``, the same batch laid out whole: the fallback). Needs the app
+    context; rendering it (``pdf.render_batches`` / ``pdf.engine.run_job``) does not."""
+    contexts = [document_context(c) for c in certificates]
+    common = _common(certificates)
+    fallback = pdf.prepare_many(TEMPLATE, contexts, **common) if whole else None
     index: dict[str, int] = {}
     representatives: list[dict] = []
     variant_of: list[int] = []
@@ -250,10 +256,15 @@ def prepare_batch(certificates: list[Certificate]) -> pdf.Layered:
             ]
         },
         lang=common["lang"],
-        title=common["title"],
+        # the same for every holder and request (kept across batches, pdf/backgrounds.py);
+        # never shown: only the background's page is drawn, not its metadata
+        title="background",
     )
     return pdf.Layered(
-        names=names, background_html=background_html, variant_of=tuple(variant_of), whole=whole
+        names=names,
+        background_html=background_html,
+        variant_of=tuple(variant_of),
+        whole=fallback,
     )
 
 
