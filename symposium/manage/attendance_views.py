@@ -84,35 +84,39 @@ def _registration(event: Event, registration_id: int) -> Registration:
     return owned(db.session.get(Registration, registration_id), event)
 
 
-@bp.post("/events/<slug>/attendance/<int:registration_id>/manual")
-@roles_required("organiser")
-def attendance_mark(slug: str, registration_id: int):
+def _by_hand(slug: str, registration_id: int, change, done: str):
+    """Mark or unmark by hand (``change``), then flash ``done`` (a message with %(name)s)."""
     event = managed_event(slug)
     registration = _registration(event, registration_id)
     try:
-        attendance.mark_by_hand(db.session, registration, user=current_user)
+        change(db.session, registration, user=current_user)
     except attendance.AttendanceMarkError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return _back(event)
     name = registration.full_name
     db.session.commit()
-    flash(_("%(name)s is marked as attended by hand.", name=name), "success")
+    flash(done % {"name": name}, "success")
     return _back(event)
+
+
+@bp.post("/events/<slug>/attendance/<int:registration_id>/manual")
+@roles_required("organiser")
+def attendance_mark(slug: str, registration_id: int):
+    return _by_hand(
+        slug,
+        registration_id,
+        attendance.mark_by_hand,
+        _("%(name)s is marked as attended by hand.", name="%(name)s"),
+    )
 
 
 @bp.post("/events/<slug>/attendance/<int:registration_id>/manual/remove")
 @roles_required("organiser")
 def attendance_unmark(slug: str, registration_id: int):
-    event = managed_event(slug)
-    registration = _registration(event, registration_id)
-    try:
-        attendance.unmark_by_hand(db.session, registration, user=current_user)
-    except attendance.AttendanceMarkError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back(event)
-    name = registration.full_name
-    db.session.commit()
-    flash(_("The mark by hand of %(name)s is removed.", name=name), "success")
-    return _back(event)
+    return _by_hand(
+        slug,
+        registration_id,
+        attendance.unmark_by_hand,
+        _("The mark by hand of %(name)s is removed.", name="%(name)s"),
+    )
