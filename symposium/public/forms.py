@@ -7,6 +7,7 @@ from functools import lru_cache
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     EmailField,
@@ -16,9 +17,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.validators import Length, Optional, StopValidation, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, Select
+from wtforms.widgets.core import html_params
 
 from ..i18n import LANGUAGE_NAMES, LANGUAGES, country_choices
 from ..services.registration import (
@@ -34,6 +36,65 @@ from ..services.textcheck import EmailChars, MultiLine, SingleLine
 def _countries(lang: str) -> tuple[SelectChoice, ...]:
     """Countries named in ``lang`` (computed once per language: ~250 Babel lookups)."""
     return tuple(SelectChoice(code, name) for code, name in country_choices(lang))
+
+
+@lru_cache(maxsize=8)
+def _country_choices(lang: str) -> tuple[SelectChoice, ...]:
+    """The country select's options in ``lang``, "— Choose —" first: one tuple per language
+    and process, so that ``CachedSelect`` renders its options once (call in ``lang``'s
+    locale: the form is built for the request's language)."""
+    return (SelectChoice("", _("— Choose —")), *_countries(lang))
+
+
+class CachedSelect(Select):
+    """A ``<select>`` whose options are rendered once per process when the field's choices
+    are an immutable tuple kept for the process (the ~250 countries: rendering them option by
+    option was most of the registration form's cost). Each render only marks the selected
+    option; the ``<select>`` attributes (id, name, aria-invalid, ...) are rendered as usual.
+    Other choices (a list built per request) are rendered by WTForms' own widget."""
+
+    def __init__(self):
+        super().__init__(multiple=False)
+        # id(choices) -> (choices, options HTML, {value: (start, end, selected HTML)})
+        self._cache: dict[int, tuple] = {}
+
+    def _options(self, field, choices: tuple) -> tuple[str, dict] | None:
+        entry = self._cache.get(id(choices))
+        if entry is None or entry[0] is not choices:
+            if any(not isinstance(c, SelectChoice) or c.optgroup is not None for c in choices):
+                return None
+            html, index = [], {}
+            position = 0
+            for choice in choices:
+                value, label = choice.value, choice.label
+                kw = choice.render_kw or {}
+                plain = str(self.render_option(Choice(value, label, False, kw)))
+                selected = str(self.render_option(Choice(value, label, True, kw)))
+                index.setdefault(field.coerce(value), (position, position + len(plain), selected))
+                html.append(plain)
+                position += len(plain)
+            entry = (choices, "".join(html), index)
+            if len(self._cache) > 64:  # choices tuples are per language: never reached
+                self._cache.clear()
+            self._cache[id(choices)] = entry
+        return entry[1], entry[2]
+
+    def __call__(self, field, **kwargs):
+        cached = self._options(field, field.choices) if isinstance(field.choices, tuple) else None
+        if cached is None:
+            return super().__call__(field, **kwargs)
+        options, index = cached
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for k in dir(flags):
+            if k in self.validation_attrs and k not in kwargs:
+                kwargs[k] = getattr(flags, k)
+        spot = index.get(field.data) if isinstance(field.data, str) else None
+        if spot is not None:
+            start, end, selected = spot
+            options = options[:start] + selected + options[end:]
+        # html_params escapes the attributes; the options were rendered (escaped) by WTForms
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")  # noqa: S704
 
 
 @lru_cache(maxsize=1)
@@ -124,7 +185,7 @@ class RegistrationForm(FlaskForm):
         validators=[Optional(), MaxLength(MAX_LENGTHS["job_title"]), CleanText(), SingleLine()],
         render_kw={"autocomplete": "organization-title", "maxlength": MAX_LENGTHS["job_title"]},
     )
-    country = SelectField(_l("Country"), choices=[], validate_choice=False)
+    country = SelectField(_l("Country"), choices=(), validate_choice=False, widget=CachedSelect())
     city = StringField(
         _l("City"),
         filters=[_strip],
@@ -168,10 +229,7 @@ class RegistrationForm(FlaskForm):
 
     def __init__(self, *args, lang: str, session_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = [
-            SelectChoice("", _("— Choose —")),
-            *_countries(lang),
-        ]
+        self.country.choices = _country_choices(lang)
         self.sessions.choices = [SelectChoice(key, label) for key, label in session_choices]
         if not self.preferred_language.data:
             self.preferred_language.data = lang
