@@ -7,7 +7,6 @@ from functools import lru_cache
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from markupsafe import Markup
 from wtforms import (
     BooleanField,
     EmailField,
@@ -17,10 +16,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import Choice, SelectChoice
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, StopValidation, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget, Select
-from wtforms.widgets.core import html_params
+from wtforms.widgets import ListWidget
 
 from ..i18n import LANGUAGE_NAMES, LANGUAGES, country_choices
 from ..services.registration import (
@@ -30,6 +28,7 @@ from ..services.registration import (
     text_problem,
 )
 from ..services.textcheck import EmailChars, MultiLine, SingleLine
+from .widgets import CachedSelect, CheckboxInput, EmailInput, RadioInput, TextArea, TextInput
 
 
 @lru_cache(maxsize=8)
@@ -46,55 +45,7 @@ def _country_choices(lang: str) -> tuple[SelectChoice, ...]:
     return (SelectChoice("", _("— Choose —")), *_countries(lang))
 
 
-class CachedSelect(Select):
-    """A ``<select>`` whose options are rendered once per process when the field's choices
-    are an immutable tuple kept for the process (the ~250 countries: rendering them option by
-    option was most of the registration form's cost). Each render only marks the selected
-    option; the ``<select>`` attributes (id, name, aria-invalid, ...) are rendered as usual.
-    Other choices (a list built per request) are rendered by WTForms' own widget."""
-
-    def __init__(self):
-        super().__init__(multiple=False)
-        # id(choices) -> (choices, options HTML, {value: (start, end, selected HTML)})
-        self._cache: dict[int, tuple] = {}
-
-    def _options(self, field, choices: tuple) -> tuple[str, dict] | None:
-        entry = self._cache.get(id(choices))
-        if entry is None or entry[0] is not choices:
-            if any(not isinstance(c, SelectChoice) or c.optgroup is not None for c in choices):
-                return None
-            html, index = [], {}
-            position = 0
-            for choice in choices:
-                value, label = choice.value, choice.label
-                kw = choice.render_kw or {}
-                plain = str(self.render_option(Choice(value, label, False, kw)))
-                selected = str(self.render_option(Choice(value, label, True, kw)))
-                index.setdefault(field.coerce(value), (position, position + len(plain), selected))
-                html.append(plain)
-                position += len(plain)
-            entry = (choices, "".join(html), index)
-            if len(self._cache) > 64:  # choices tuples are per language: never reached
-                self._cache.clear()
-            self._cache[id(choices)] = entry
-        return entry[1], entry[2]
-
-    def __call__(self, field, **kwargs):
-        cached = self._options(field, field.choices) if isinstance(field.choices, tuple) else None
-        if cached is None:
-            return super().__call__(field, **kwargs)
-        options, index = cached
-        kwargs.setdefault("id", field.id)
-        flags = getattr(field, "flags", {})
-        for k in dir(flags):
-            if k in self.validation_attrs and k not in kwargs:
-                kwargs[k] = getattr(flags, k)
-        spot = index.get(field.data) if isinstance(field.data, str) else None
-        if spot is not None:
-            start, end, selected = spot
-            options = options[:start] + selected + options[end:]
-        # html_params escapes the attributes; the options were rendered (escaped) by WTForms
-        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")  # noqa: S704
+_LANGUAGE_CHOICES = tuple(SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES)
 
 
 @lru_cache(maxsize=1)
@@ -153,6 +104,7 @@ class CheckboxList(SelectMultipleField):
 class RegistrationForm(FlaskForm):
     full_name = StringField(
         _l("Full name"),
+        widget=TextInput(),
         filters=[_strip],
         validators=[
             Required(_l("Please enter your full name.")),
@@ -164,12 +116,14 @@ class RegistrationForm(FlaskForm):
     )
     email = EmailField(
         _l("Email"),
+        widget=EmailInput(),
         filters=[_strip],
         validators=[Required(_l("Please enter your email address.")), EmailChars()],
         render_kw={"autocomplete": "email", "maxlength": MAX_LENGTHS["email"], "dir": "ltr"},
     )
     organisation = StringField(
         _l("Organisation"),
+        widget=TextInput(),
         filters=[_strip],
         validators=[
             Optional(),
@@ -181,6 +135,7 @@ class RegistrationForm(FlaskForm):
     )
     job_title = StringField(
         _l("Job title"),
+        widget=TextInput(),
         filters=[_strip],
         validators=[Optional(), MaxLength(MAX_LENGTHS["job_title"]), CleanText(), SingleLine()],
         render_kw={"autocomplete": "organization-title", "maxlength": MAX_LENGTHS["job_title"]},
@@ -188,6 +143,7 @@ class RegistrationForm(FlaskForm):
     country = SelectField(_l("Country"), choices=(), validate_choice=False, widget=CachedSelect())
     city = StringField(
         _l("City"),
+        widget=TextInput(),
         filters=[_strip],
         validators=[Optional(), MaxLength(MAX_LENGTHS["city"]), CleanText(), SingleLine()],
         render_kw={"autocomplete": "address-level2", "maxlength": MAX_LENGTHS["city"]},
@@ -197,15 +153,18 @@ class RegistrationForm(FlaskForm):
         choices=[SelectChoice("in_person", _l("In person")), SelectChoice("online", _l("Online"))],
         default="in_person",
         validate_choice=False,
+        option_widget=RadioInput(),
     )
     preferred_language = SelectField(
         _l("Language for emails"),
-        choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        choices=(),  # _LANGUAGE_CHOICES, set per form: WTForms copies these into a list
         validate_choice=False,
+        widget=CachedSelect(),
     )
     sessions = CheckboxList(_l("Sessions that need a sign-up"), choices=[])
     accessibility_needs = TextAreaField(
         _l("Accessibility needs"),
+        widget=TextArea(),
         filters=[_strip],
         validators=[
             Optional(),
@@ -217,11 +176,14 @@ class RegistrationForm(FlaskForm):
     )
     consent = BooleanField(
         _l("I have read the privacy notice and agree that my data is used for this event."),
+        widget=CheckboxInput(),
         validators=[Required(_l("Please accept the privacy notice to register."))],
     )
     # Honeypot: hidden from people (CSS class "hp"), filled by naive bots
     website = StringField(
-        _l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"}
+        _l("Leave this field empty"),
+        widget=TextInput(),
+        render_kw={"autocomplete": "off", "tabindex": "-1"},
     )
 
     def set_session_choices(self, session_choices) -> None:
@@ -230,6 +192,7 @@ class RegistrationForm(FlaskForm):
     def __init__(self, *args, lang: str, session_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = _country_choices(lang)
+        self.preferred_language.choices = _LANGUAGE_CHOICES
         self.sessions.choices = [SelectChoice(key, label) for key, label in session_choices]
         if not self.preferred_language.data:
             self.preferred_language.data = lang
