@@ -216,42 +216,68 @@ def csrf_session(port: int) -> tuple[str, str]:
     return token.decode(), cookie
 
 
+KINDS_GET = {
+    "ping": "/api/ping",
+    "home": f"/en/events/{SLUG}/",
+    "form": f"/en/events/{SLUG}/register",
+}
+
+
+def registration_form(run_id: str, i, token: str, honeypot: bool = False) -> bytes:
+    form = {
+        "csrf_token": token,
+        "full_name": f"مشارك {run_id} {i}",
+        "email": f"bench-{run_id}-{i}@example.org",
+        "organisation": "Benchmark",
+        "country": "SA",
+        "preferred_language": "ar",
+        "attendance_mode": "in_person",
+        "consent": "y",
+    }
+    if honeypot:
+        form["website"] = "https://spam.example"
+    return urllib.parse.urlencode(form).encode()
+
+
+def post_registration(port: int, body: bytes, cookie: str) -> int:
+    status, _b, _h = request(
+        port,
+        "POST",
+        f"/en/events/{SLUG}/register",
+        body,
+        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+    )
+    return status
+
+
 def run_load(port: int, total: int, concurrency: int, kind: str, run_id: str) -> dict:
-    counter = iter(range(total))
+    """The Python client: ``total`` requests (flow: ``total // 2`` visitors, each a GET of the
+    form then a POST) from ``concurrency`` threads."""
+    counter = iter(range(total // 2 if kind == "flow" else total))
     lock = threading.Lock()
     statuses: dict[int, int] = {}
+    visitors = 0
 
     def worker(n: int) -> None:
+        nonlocal visitors
         token = cookie = None
-        if kind == "register":
+        if kind in ("register", "honeypot"):
             token, cookie = csrf_session(port)
         while True:
             with lock:
                 i = next(counter, None)
             if i is None:
                 return
-            if kind == "ping":
-                status, _b, _h = request(port, "GET", "/api/ping")
+            if kind in KINDS_GET:
+                status, _b, _h = request(port, "GET", KINDS_GET[kind])
+            elif kind == "flow":
+                token, cookie = csrf_session(port)  # a new visitor: their own cookie and token
+                status = post_registration(port, registration_form(run_id, i, token), cookie)
+                with lock:
+                    visitors += status == 303
             else:
-                form = urllib.parse.urlencode(
-                    {
-                        "csrf_token": token,
-                        "full_name": f"مشارك {run_id} {i}",
-                        "email": f"bench-{run_id}-{i}@example.org",
-                        "organisation": "Benchmark",
-                        "country": "SA",
-                        "preferred_language": "ar",
-                        "attendance_mode": "in_person",
-                        "consent": "y",
-                    }
-                ).encode()
-                status, _b, _h = request(
-                    port,
-                    "POST",
-                    f"/en/events/{SLUG}/register",
-                    form,
-                    {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
-                )
+                body = registration_form(run_id, i, token, honeypot=kind == "honeypot")
+                status = post_registration(port, body, cookie)
             with lock:
                 statuses[status] = statuses.get(status, 0) + 1
 
@@ -262,16 +288,26 @@ def run_load(port: int, total: int, concurrency: int, kind: str, run_id: str) ->
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - start
-    return {"rps": total / elapsed, "seconds": elapsed, "statuses": statuses}
+    requests = sum(statuses.values()) * (2 if kind == "flow" else 1)
+    return {
+        "rps": requests / elapsed,
+        "vps": visitors / elapsed,
+        "seconds": elapsed,
+        "statuses": statuses,
+        "visitors": visitors,
+    }
 
 
 LUA = Path(__file__).with_name("registration.lua")
 
 
 def run_wrk(port: int, args, kind: str, run_id: str) -> dict:
-    """One bounded wrk run (``--duration`` seconds, at most ``--max-requests``)."""
-    threads = min(2, args.connections)
-    sessions = [csrf_session(port) for _ in range(threads)] if kind == "register" else []
+    """One bounded wrk run (``--duration`` seconds, at most ``--max-requests``). Flow mode
+    keeps its state per wrk thread: one thread per connection."""
+    threads = args.connections if kind == "flow" else min(2, args.connections)
+    sessions = (
+        [csrf_session(port) for _ in range(threads)] if kind in ("register", "honeypot") else []
+    )
     if kind == "api":
         sessions = [(args.api_token, "")] * threads
     name = urllib.parse.quote_plus(f"مشارك {run_id}") if kind != "api" else f"Api {run_id}"
@@ -300,19 +336,25 @@ def run_wrk(port: int, args, kind: str, run_id: str) -> dict:
         out.seek(0)
         lines = [line for line in out.read().splitlines() if line.startswith("BENCH ")]
     result = json.loads(lines[-1][6:])
-    expected = {"ping": 200, "api": 201}.get(kind, 303)
+    expected = 200 if kind in KINDS_GET else 201 if kind == "api" else 303
     statuses: dict[int, int] = {}
     for code in result["unexpected"].split():
         statuses[int(code)] = statuses.get(int(code), 0) + 1
     total = result["requests"]
-    statuses[expected] = total - sum(statuses.values())
     seconds = result["duration_us"] / 1e6
+    visitors = result.get("visitors", 0)
+    if kind == "flow":
+        statuses[303] = visitors
+    else:
+        statuses[expected] = total - sum(statuses.values())
     if result.get("capped"):
         print(f"  (wrk hit the request cap {args.max_requests}: raise --max-requests)")
     return {
         "rps": total / seconds,
+        "vps": visitors / seconds,
         "seconds": seconds,
         "statuses": statuses,
+        "visitors": visitors,
         "errors": result["errors"],
     }
 
@@ -323,10 +365,24 @@ def measure(port: int, args, kind: str, run_id: str) -> dict:
     return run_load(port, args.requests, args.connections, kind, run_id)
 
 
+def wait_for_emails(sink, run_id: str, owed: int, window_end: float) -> tuple[int, float]:
+    """Wait (bounded) until the SMTP sink has the ``owed`` emails of ``run_id``; returns how
+    many arrived and how long after ``window_end`` the last one did (nan: not all came)."""
+    deadline = time.time() + 300
+    while sink.runs.get(run_id, 0) < owed and time.time() < deadline:
+        time.sleep(0.1)
+    emailed = sink.runs.get(run_id, 0)
+    tail = max(0.0, sink.last - window_end) if emailed >= owed else float("nan")
+    return emailed, tail
+
+
 def bench(label: str, url: str, args, smtp, broker: str | None = None) -> dict | None:
-    """One database: ping, then registrations. With ``broker`` (a Redis URL) the web
-    processes queue their jobs for Celery, and a Celery worker is started only when the POST
-    window is over, as if the workers ran on other machines: the figure is the web tier's."""
+    """One database, every mode in one run of the server: ping, the plain page (event home),
+    the form GET, the honeypot POST (the floor of a registration POST), the registration POST,
+    the flow (GET the form then POST, per visitor) and, with wrk, the REST API. With ``broker``
+    (a Redis URL) the web processes queue their jobs for Celery, and a Celery worker is started
+    only when each registration window is over, as if the workers ran on other machines: the
+    figures are then the web tier's."""
     controller, sink = smtp
     tmp = Path(tempfile.mkdtemp(prefix="symposium-bench-"))
     args.api_token = prepare_database(url)
@@ -340,56 +396,93 @@ def bench(label: str, url: str, args, smtp, broker: str | None = None) -> dict |
     worker = None
     if broker:
         worker = start_celery_worker(env, tmp / "celery.log")  # for the warm-up's emails
+    figures: dict[str, dict] = {}
+    tails: dict[str, tuple[int, float]] = {}
     try:
-        run_load(port, 200, args.connections, "ping", "warm")  # warm-up (both routes' code)
+        run_load(port, 200, args.connections, "ping", "warm")  # warm-up (every route's code)
+        for kind in ("home", "form", "honeypot"):
+            run_load(port, 16, 2, kind, "warm")
         run_load(port, 16, 2, "register", f"warm{int(time.time())}")
+        run_load(port, 16, 2, "flow", f"warmf{int(time.time())}")
         time.sleep(max(2.0, float(os.environ.get("REGISTRATION_EMAIL_DELAY") or 1) + 1))
         if worker is not None:
             stop(worker)
             worker = None
-        ping = measure(port, args, "ping", "p")
-        run_id = str(int(time.time()))
-        reg = measure(port, args, "register", run_id)
-        window_end = time.perf_counter()
-        ok = reg["statuses"].get(303, 0)
-        if broker:
-            worker = start_celery_worker(env, tmp / "celery.log")
-        # Wait (bounded) for every email owed by the measured registrations
-        deadline = time.time() + 300
-        while sink.runs.get(run_id, 0) < ok and time.time() < deadline:
-            time.sleep(0.1)
-        emailed = sink.runs.get(run_id, 0)
-        tail = max(0.0, sink.last - window_end) if emailed >= ok else float("nan")
+        for kind in ("ping", "home", "form", "honeypot"):
+            figures[kind] = measure(port, args, kind, kind[0])
+        for kind in ("register", "flow"):
+            run_id = f"{kind[0]}{int(time.time())}"
+            figures[kind] = measure(port, args, kind, run_id)
+            window_end = time.perf_counter()
+            if broker:
+                worker = start_celery_worker(env, tmp / "celery.log")
+            tails[kind] = wait_for_emails(
+                sink,
+                run_id,
+                figures[kind]["visitors"] or figures[kind]["statuses"].get(303, 0),
+                window_end,
+            )
+            if worker is not None:
+                stop(worker)
+                worker = None
         # The same registrations through the REST API (a token instead of session and CSRF)
-        api = run_wrk(port, args, "api", f"a{run_id}") if args.wrk and not broker else None
+        if args.wrk and not broker:
+            figures["api"] = run_wrk(port, args, "api", f"a{int(time.time())}")
     finally:
         if worker is not None:
             stop(worker)
         stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
-    ratio = reg["rps"] / ping["rps"]
-    full = ok / (reg["seconds"] + tail)
+    report(label, figures, tails)
+    return figures
+
+
+def report(label: str, f: dict, tails: dict) -> None:
+    """Every figure of one database and every ratio (a ratio of 1.00 is "costs the same as
+    its floor"; the issue's target is cost <= 1.2 x floor, i.e. a rate ratio >= 0.83)."""
+    rate = {kind: f[kind]["rps"] for kind in f}
+    ok = {kind: f[kind]["statuses"].get(303, 0) for kind in ("register", "flow")}
+    ping = rate["ping"]
+    print(f"{label}")
+    for kind, text in (
+        ("ping", "GET /api/ping (stack floor)"),
+        ("home", "GET event home (plain page)"),
+        ("form", "GET registration form"),
+        ("honeypot", "POST honeypot (POST floor)"),
+        ("register", "POST registration"),
+    ):
+        print(f"  {text:<31} {rate[kind]:8.1f} req/s  ({rate[kind] / ping:4.2f} x ping)")
+    flow = f["flow"]
     print(
-        f"{label:<14} ping {ping['rps']:8.1f} req/s | register {reg['rps']:8.1f} req/s "
-        f"({ok} x 303) | ratio {ratio:.2f}"
+        f"  {'flow: GET form + POST':<31} {flow['vps']:8.1f} visitors/s ({flow['rps']:.1f} req/s)"
     )
-    print(
-        f"{'':<14} with emails: {emailed} delivered, last one {tail:.1f} s after the POST window"
-        f" -> {full:.1f} registrations/s, ratio {full / ping['rps']:.2f}"
-    )
-    if api is not None:
+    cost = {kind: 1000 / rate[kind] for kind in rate}  # ms of server time per request
+    predicted = 1000 / (cost["form"] + cost["register"])  # visitors/s if the parts add up
+    floor = 1000 / (cost["home"] + cost["honeypot"])  # a page and a POST that stores nothing
+    print("  ratios (rate / rate of its floor; >= 0.83 means cost <= 1.2 x floor):")
+    print(f"    registration POST / honeypot POST      {rate['register'] / rate['honeypot']:.2f}")
+    print(f"    form GET / plain page GET              {rate['form'] / rate['home']:.2f}")
+    print(f"    flow visitors / (plain page + honeypot) {flow['vps'] / floor:.2f}")
+    print(f"    flow visitors / (form GET + POST)      {flow['vps'] / predicted:.2f}")
+    print(f"    honeypot POST / ping                   {rate['honeypot'] / ping:.2f}")
+    for kind in ("register", "flow"):
+        emailed, tail = tails[kind]
+        full = ok[kind] / (f[kind]["seconds"] + tail)
         print(
-            f"{'':<14} API registrations {api['rps']:8.1f} req/s ({api['statuses'].get(201, 0)}"
-            f" x 201) | ratio to the form {api['rps'] / reg['rps']:.2f}, to ping "
-            f"{api['rps'] / ping['rps']:.2f}"
+            f"  {kind} with emails: {emailed} delivered, the last {tail:.1f} s after the window"
+            f" -> {full:.1f} registrations/s"
         )
-    errors = any(reg.get("errors", {}).values()) or any(ping.get("errors", {}).values())
-    if set(reg["statuses"]) != {303} or set(ping["statuses"]) != {200} or errors:
+    if "api" in f:
+        api = f["api"]
         print(
-            f"{'':<14} unexpected: ping {ping['statuses']} register {reg['statuses']} "
-            f"errors {reg.get('errors')} / {ping.get('errors')}"
+            f"  API registrations {api['rps']:8.1f} req/s ({api['statuses'].get(201, 0)} x 201)"
+            f" | ratio to the form POST {api['rps'] / rate['register']:.2f}"
         )
-    return {"ping": ping, "register": reg}
+    for kind, result in f.items():
+        expected = {"api": 201, "register": 303, "honeypot": 303, "flow": 303}.get(kind, 200)
+        errors = any((result.get("errors") or {}).values())
+        if set(result["statuses"]) - {expected} or errors:
+            print(f"  unexpected ({kind}): {result['statuses']} errors {result.get('errors')}")
 
 
 def postgres_scratch(base_url: str):

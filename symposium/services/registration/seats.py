@@ -34,11 +34,19 @@ class RegistrationTarget:
     has_webhooks: bool  # the event has an active webhook endpoint
 
 
-_HAS_WEBHOOKS = (
-    exists()
-    .where(WebhookEndpoint.event_id == Event.id, WebhookEndpoint.active.is_(True))
-    .correlate(Event)
-    .label("has_webhooks")
+# Built once (the form's hot path): the event by slug, outer-joined to its sign-up sessions
+_LOAD_TARGET = (
+    select(
+        Event,
+        Session,
+        exists()
+        .where(WebhookEndpoint.event_id == Event.id, WebhookEndpoint.active.is_(True))
+        .correlate(Event)
+        .label("has_webhooks"),
+    )
+    .outerjoin(Session, and_(Session.event_id == Event.id, Session.capacity.is_not(None)))
+    .where(Event.slug == bindparam("slug"))
+    .order_by(Session.starts_at, Session.position, Session.id)
 )
 
 
@@ -46,12 +54,7 @@ def load_target(session: OrmSession, slug: str) -> RegistrationTarget | None:
     """The event ``slug`` with its sign-up sessions (and their seat counters) and whether it
     has webhooks, in one SELECT (an outer join: one row per sign-up session, at least one);
     None when there is no such event. The caller decides who may see it (drafts)."""
-    rows = session.execute(
-        select(Event, Session, _HAS_WEBHOOKS)
-        .outerjoin(Session, and_(Session.event_id == Event.id, Session.capacity.is_not(None)))
-        .where(Event.slug == slug)
-        .order_by(Session.starts_at, Session.position, Session.id)
-    ).all()
+    rows = session.execute(_LOAD_TARGET, {"slug": slug}).all()
     if not rows:
         return None
     items = tuple(row[1] for row in rows if row[1] is not None)
