@@ -6,10 +6,18 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
+from flask import g
+from flask_babel import force_locale
+from markupsafe import Markup
 from sqlalchemy import event as sa_event
+from wtforms.fields import Label as WtformsLabel
+from wtforms.widgets import Select as WtformsSelect
+from wtforms.widgets import html_params as wtforms_html_params
 
 from symposium.extensions import db
 from symposium.models import Registration
+from symposium.public import widgets
+from symposium.public.forms import RegistrationForm
 from tests.factories import make_event, make_session
 from tests.registration_helpers import form_data, row_counts
 
@@ -158,3 +166,39 @@ def test_the_form_page_runs_one_statement(app, client):
     page = response.get_data(as_text=True)
     assert page.count('name="sessions"') == 40
     assert "50 seats left" in page
+
+
+# The registration form's cheaper widgets render exactly what WTForms' own render
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"id": "x", "name": "full_name", "value": 'a "quoted" <b> & c', "maxlength": 200},
+        {"checked": True, "disabled": False, "class_": "c", "for_": "f", "data_x_y": "1"},
+        {"aria_invalid": "true", "value": Markup('<i>safe "markup"</i>'), "autocomplete": "off"},
+        {},
+    ],
+)
+def test_fast_html_params_is_wtforms_html_params(kwargs):
+    assert widgets.html_params(**kwargs) == wtforms_html_params(**kwargs)
+
+
+@pytest.mark.parametrize("lang", ["ar", "en", "fr"])
+@pytest.mark.parametrize("country", [None, "", "SA", "ma", "<x>"])
+def test_the_cached_country_select_is_wtforms_select(app, lang, country):
+    data = {} if country is None else {"country": country, "preferred_language": "fr"}
+    with app.test_request_context(method="POST", data=data), force_locale(lang):
+        g.lang = lang
+        form = RegistrationForm(lang=lang)
+        for field in (form.country, form.preferred_language):
+            fast = str(field(**{"aria-invalid": "true"}))
+            assert fast.count("<option") > 2
+            field.choices = list(field.choices)  # a list: WTForms' own widget renders it
+            assert fast == str(WtformsSelect()(field, **{"aria-invalid": "true"}))
+        for field in form:
+            label = field.label
+            assert isinstance(label, widgets.Label)
+            assert str(label(class_="x")) == str(
+                WtformsLabel(label.field_id, label.text)(class_="x")
+            )

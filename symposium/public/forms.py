@@ -28,7 +28,15 @@ from ..services.registration import (
     text_problem,
 )
 from ..services.textcheck import EmailChars, MultiLine, SingleLine
-from .widgets import CachedSelect, CheckboxInput, EmailInput, RadioInput, TextArea, TextInput
+from .widgets import (
+    CachedSelect,
+    CheckboxInput,
+    EmailInput,
+    RadioInput,
+    TextArea,
+    TextInput,
+    fast_labels,
+)
 
 
 @lru_cache(maxsize=8)
@@ -191,6 +199,7 @@ class RegistrationForm(FlaskForm):
 
     def __init__(self, *args, lang: str, session_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
+        fast_labels(self)
         self.country.choices = _country_choices(lang)
         self.preferred_language.choices = _LANGUAGE_CHOICES
         self.sessions.choices = [SelectChoice(key, label) for key, label in session_choices]
