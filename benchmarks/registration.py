@@ -1,4 +1,4 @@
-"""Registration throughput against the trivial route, on SQLite and on PostgreSQL.
+"""What a visitor costs: the registration path against its floors, on SQLite and on PostgreSQL.
 
     .venv/bin/python benchmarks/registration.py [--duration 10] [--connections 8]
         [--workers 5] [--worker-class sync] [--threads 1] [--python-client] [--celery]
@@ -7,28 +7,45 @@ For each database the app is served by gunicorn (127.0.0.1, a free port, the pro
 settings of docs/registration.md: 2 x cores + 1 sync workers by default), with
 RATELIMIT_ENABLED=false and emails rendered and delivered in the background, by the web
 processes' own job threads, to an SMTP sink started here. The same load generator then runs,
-for the same time with the same connections, against GET /api/ping and against registration
-POSTs (each with a unique email; CSRF stays ON: a session cookie and its token are fetched per
-client thread first, as a browser would), and prints requests per second and the ratio.
+for the same time with the same connections, in one run of the server per database:
+
+- ``ping``: GET /api/ping, the stack's floor;
+- ``home``: GET the event's home page, the "plain page render" (a full template render of the
+  same family as the form; wrk sends no If-None-Match, so it is rendered every time);
+- ``form``: GET the registration form;
+- ``honeypot``: registration POSTs with the honeypot field filled (CSRF, the whole form and the
+  event are checked, nothing is stored): the floor of a registration POST;
+- ``register``: registration POSTs (each with a unique email; CSRF stays ON: a session cookie
+  and its token are fetched per client thread first, as a browser would) -- "POST-only";
+- ``flow``: virtual visitors, each GETs the form (its own new session cookie and CSRF token,
+  parsed from the answer) then POSTs a registration with them; visitors per second;
+- with wrk, ``api``: the same registrations through the REST API (a token, no CSRF).
+
+It prints requests per second of each and every ratio: registration POST / honeypot POST,
+form GET / plain page GET, flow visitors against the same visitor's floor (a plain page and a
+honeypot POST) and against its parts (a form GET and a registration POST). A rate ratio of
+0.83 is a cost of 1.2 x the floor (issue 14's target).
 
 The load generator is ``wrk`` (Debian package ``wrk``; C, cheap, so it steals little CPU from
-the server on a small machine), driven by benchmarks/registration.lua; without wrk (or with
-``--python-client``) threads with http.client send ``--requests`` requests instead. Every run is
-bounded in time (``--duration``, and a request cap) and only talks to 127.0.0.1.
+the server on a small machine), driven by benchmarks/registration.lua (flow mode: one wrk
+thread per connection, as the GET-then-POST state is per thread); without wrk (or with
+``--python-client``) threads with http.client send ``--requests`` requests instead (flow:
+``--requests / 2`` visitors). Every run is bounded in time (``--duration``, and a request cap)
+and only talks to 127.0.0.1.
 
-Email work: renderings and deliveries that happen during the measured window load the same
-CPUs and are included in the POST figure. The emails still owed when the POST window ends are
-not; the script then waits for every one to reach the SMTP sink and prints a second figure,
-"with emails": registrations / (POST window + time to deliver the remaining emails).
+Email work: renderings and deliveries that happen during a measured window load the same
+CPUs and are included in the register and flow figures. The emails still owed when a window
+ends are not; the script then waits for every one to reach the SMTP sink and prints a second
+figure, "with emails": registrations / (window + time to deliver the remaining emails).
 PostgreSQL is used when reachable at BENCH_POSTGRES_URL
 (default postgresql://postgres@127.0.0.1:5432/test): a scratch database is created and dropped.
 
 ``--celery`` adds a run per database in the at-scale configuration: the web processes queue
 their jobs in Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379/13, flushed) and a real
 ``celery -A symposium.celery_app worker`` sends the emails. The worker runs for the warm-up,
-is stopped during the measured window and started again when it ends, as if the workers had
-machines of their own: the POST figure is then the web tier's alone, and "with emails" counts
-the time the worker takes to deliver the backlog afterwards.
+is stopped during the measured windows and started after each registration window, as if the
+workers had machines of their own: the figures are then the web tier's alone, and "with
+emails" counts the time the worker takes to deliver the backlog afterwards.
 """
 
 from __future__ import annotations
