@@ -16,6 +16,7 @@ from wtforms.widgets import html_params as wtforms_html_params
 
 from symposium.extensions import db
 from symposium.models import Registration
+from symposium.models.registration import RegistrationNotice
 from symposium.public import widgets
 from symposium.public.forms import RegistrationForm
 from tests.factories import make_event, make_session
@@ -202,3 +203,25 @@ def test_the_cached_country_select_is_wtforms_select(app, lang, country):
             assert str(label(class_="x")) == str(
                 WtformsLabel(label.field_id, label.text)(class_="x")
             )
+
+
+def test_a_full_event_owes_the_waiting_list_email_not_the_confirmation(
+    app, client, after_commit_jobs
+):
+    # The notice is written before the seat is taken (the hot event row stays locked for the
+    # shortest time): when no seat is left, it must say "waiting list", once
+    with app.app_context():
+        make_event(db.session, "tiny", capacity=1)
+        db.session.commit()
+    assert _post(client, "tiny", email="first@example.org").status_code == 303
+    assert _post(client, "tiny", email="second@example.org").status_code == 303
+    with app.app_context():
+        notices = db.session.execute(
+            db.select(Registration.email, Registration.status, RegistrationNotice.kind)
+            .join(RegistrationNotice, RegistrationNotice.registration_id == Registration.id)
+            .order_by(RegistrationNotice.id)
+        ).all()
+    assert [tuple(row) for row in notices] == [
+        ("first@example.org", "confirmed", "confirmed"),
+        ("second@example.org", "waitlisted", "waitlisted"),
+    ]

@@ -151,6 +151,11 @@ def register(
         if notify:
             notices.notify(session, existing, "already")
         return RegistrationResult(existing, created=False)
+    # The email is owed before the seat is taken: on PostgreSQL the seat UPDATE locks the hot
+    # event row until the commit, so nothing that can wait is done after it. Most people get
+    # a seat; the rare waiting-list case corrects the notice's kind (same transaction).
+    if notify:
+        notices.notify_new(session, new_id, "confirmed")
     status = "confirmed"
     if not (_take_event_seat(session, event) or _take_event_seat_locked(session, event)):
         status = "waitlisted"
@@ -158,6 +163,8 @@ def register(
             _WAITLIST_REGISTRATION,
             {"registration_id": new_id, "seq": next_counter(session, f"waitlist:event:{event.id}")},
         )
+        if notify:
+            notices.change_new(session, new_id, "waitlisted")
     for item in chosen:
         signup_status, seq = _placement_for(session, status, item)
         session.execute(
@@ -191,8 +198,6 @@ def register(
             target=f"registration:{new_id}",
             details={"sessions": [[first.key, second.key] for first, second in overlaps]},
         )
-    if notify:
-        notices.notify_new(session, new_id, status)
     if target is None or target.event is not event or target.has_webhooks:
         _emit_created(session, event, new_id, status, values, source)
     return result
