@@ -1,22 +1,35 @@
-"""CPU cost of a registration POST against the trivial route, in-process (no server, no network).
+"""CPU cost of the registration path against its floors, in-process (no server, no network).
 
-    .venv/bin/python benchmarks/registration_cost.py [--batch 200] [--rounds 5]
+    .venv/bin/python benchmarks/registration_cost.py [--batch 200] [--rounds 7] [--postgres]
+        [--profile KIND [--top 30]]
 
 Complements benchmarks/registration.py (throughput under gunicorn and wrk) with figures that
-this noisy machine cannot blur as much: CPU time (``time.process_time``) per request through the
-Flask test client, median of ``--rounds`` batches, for
-- ``GET /api/ping`` (the trivial route),
-- a registration POST that stores nothing (the honeypot field filled: the session cookie is read
-  and written, CSRF and the whole form are checked, the event is looked up, the answer is the
-  same redirect) -- the floor that any registration POST pays with this stack,
-- a registration POST (stores the registration, takes the seat, owes the email; the email
-  itself is not rendered here: its job is delayed past the end of the run),
-and the ratios. CSRF stays on; the rate limit is off; the database is a SQLite file.
+a noisy machine cannot blur as much: CPU time (``time.process_time``) per request through the
+Flask test client. The kinds run interleaved, one batch each per round (so that a burst of
+load elsewhere hits them all alike), and each ratio is the median of the per-round ratios:
+- ``ping``: ``GET /api/ping``, the trivial route;
+- ``home``: ``GET`` the event's home page, the "plain page render" (a template of the same
+  family and size as the form, two counting queries; no conditional request);
+- ``form``: ``GET`` the registration form (a new visitor: no cookie, so a new session and
+  CSRF token are made, as for a browser's first visit);
+- ``honeypot``: a registration POST that stores nothing (the honeypot field filled: the
+  session cookie is read and written, CSRF and the whole form are checked, the event is looked
+  up, the answer is the same redirect) -- the floor that any registration POST pays;
+- ``register``: a registration POST (stores the registration, takes the seat, owes the email;
+  the email itself is not rendered here: its job is delayed past the end of the run);
+- ``flow``: one visitor: GET the form (own cookie and token) then POST a registration.
+CSRF stays on; the rate limit is off; the database is a SQLite file (``--postgres``: a
+scratch database at BENCH_POSTGRES_URL). ``--profile KIND`` prints cProfile's table of that
+kind instead (top functions by cumulative time).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
+import os
+import pstats
 import re
 import shutil
 import statistics
@@ -29,41 +42,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+TOKEN = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
+KINDS = ("ping", "home", "form", "honeypot", "register", "flow")
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--batch", type=int, default=200, help="POSTs per batch")
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
 
-    from registration import SLUG, prepare_database
-
-    from symposium import create_app
-
-    tmp = Path(tempfile.mkdtemp(prefix="symposium-cost-"))
-    url = f"sqlite:///{tmp / 'cost.sqlite3'}"
-    prepare_database(url)
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench",
-            "RATELIMIT_ENABLED": False,
-            "REGISTRATION_EMAIL_DELAY": 3600,  # the email job would run after this script
-            "STORAGE_DIR": str(tmp / "storage"),
-        }
-    )
-    app.instance_path = str(tmp / "instance")
+def make_requests(app, slug: str) -> dict:
     client = app.test_client()
-    page = client.get(f"/en/events/{SLUG}/register").data
-    token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1).decode()
+    token = TOKEN.search(client.get(f"/en/events/{slug}/register").data).group(1).decode()
     counter = iter(range(10**9))
 
-    def post(honeypot: bool = False):
+    def form_data(csrf: str, honeypot: bool = False) -> dict:
         i = next(counter)
         form = {
-            "csrf_token": token,
+            "csrf_token": csrf,
             "full_name": f"مشارك {i}",
-            "email": f"cost-{i}@example.org",
+            "email": f"cost-{os.getpid()}-{i}@example.org",
             "organisation": "Benchmark",
             "country": "SA",
             "preferred_language": "ar",
@@ -72,42 +65,147 @@ def main() -> int:
         }
         if honeypot:
             form["website"] = "https://spam.example"
-        response = client.post(f"/en/events/{SLUG}/register", data=form)
+        return form
+
+    def post(honeypot: bool = False):
+        response = client.post(f"/en/events/{slug}/register", data=form_data(token, honeypot))
         assert response.status_code == 303, response.status_code
 
-    def ping():
-        assert client.get("/api/ping").status_code == 200
+    def get(path: str, fresh: bool = False):
+        response = (app.test_client() if fresh else client).get(path)
+        assert response.status_code == 200, response.status_code
+        return response
 
-    def per_request(fn, n: int) -> float:
-        start = time.process_time()
-        for _ in range(n):
-            fn()
-        return (time.process_time() - start) / n * 1000
+    def flow():
+        visitor = app.test_client()  # no cookie yet
+        page = visitor.get(f"/en/events/{slug}/register")
+        csrf = TOKEN.search(page.data).group(1).decode()
+        response = visitor.post(f"/en/events/{slug}/register", data=form_data(csrf))
+        assert response.status_code == 303, response.status_code
 
-    for _ in range(50):  # warm-up
-        post(), post(True), ping()
-    figures: dict[str, list[float]] = {"ping": [], "honeypot": [], "register": []}
-    for _ in range(args.rounds):
-        figures["ping"].append(per_request(ping, args.batch * 5))
-        figures["honeypot"].append(per_request(lambda: post(True), args.batch))
-        figures["register"].append(per_request(post, args.batch))
-    with app.app_context():
-        from symposium.extensions import db
+    return {
+        "ping": lambda: get("/api/ping"),
+        "home": lambda: get(f"/en/events/{slug}/"),
+        "form": lambda: get(f"/en/events/{slug}/register", fresh=True),
+        "honeypot": lambda: post(True),
+        "register": post,
+        "flow": flow,
+    }
 
-        db.engine.dispose()
-    shutil.rmtree(tmp, ignore_errors=True)
-    ms = {name: statistics.median(values) for name, values in figures.items()}
-    print(f"CPU time per request, median of {args.rounds} batches (Flask test client, SQLite)")
-    print(f"  GET /api/ping                  {ms['ping']:6.3f} ms")
-    print(
-        f"  POST that stores nothing       {ms['honeypot']:6.3f} ms  "
-        f"= {ms['honeypot'] / ms['ping']:4.1f} x ping (ratio {ms['ping'] / ms['honeypot']:.2f})"
-    )
-    print(
-        f"  registration POST              {ms['register']:6.3f} ms  "
-        f"= {ms['register'] / ms['ping']:4.1f} x ping (ratio {ms['ping'] / ms['register']:.2f})"
-    )
+
+def per_request(fn, n: int) -> float:
+    start = time.process_time()
+    for _ in range(n):
+        fn()
+    return (time.process_time() - start) / n * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batch", type=int, default=200, help="requests per kind and round")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL, not SQLite")
+    parser.add_argument("--profile", choices=KINDS, help="print cProfile's table of one kind")
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args()
+
+    from registration import SLUG, postgres_scratch, prepare_database
+
+    from symposium import create_app
+
+    tmp = Path(tempfile.mkdtemp(prefix="symposium-cost-"))
+    drop = None
+    if args.postgres:
+        url, drop = postgres_scratch(
+            os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+        )
+        if url is None:
+            return 1
+    else:
+        url = f"sqlite:///{tmp / 'cost.sqlite3'}"
+    try:
+        prepare_database(url)
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SECRET_KEY": "bench",
+                "RATELIMIT_ENABLED": False,
+                "REGISTRATION_EMAIL_DELAY": 3600,  # the email job would run after this script
+                "STORAGE_DIR": str(tmp / "storage"),
+            }
+        )
+        app.instance_path = str(tmp / "instance")
+        fns = make_requests(app, SLUG)
+        for _ in range(30):  # warm-up
+            for fn in fns.values():
+                fn()
+        if args.profile:
+            profile(fns[args.profile], args.batch, args.profile, args.top)
+        else:
+            measure(fns, args, "PostgreSQL" if args.postgres else "SQLite")
+        with app.app_context():
+            from symposium.extensions import db
+
+            db.engine.dispose()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if drop:
+            drop()
     return 0
+
+
+_NOT_SHARED = (
+    r"^(?!.*(?:test\.py|testing\.py|app\.py:|_limits\.py|registration_cost\.py|"
+    r"\{method 'join'|runtime\.py|environment\.py:1275|templating\.py)).*$"
+)
+
+
+def profile(fn, n: int, kind: str, top: int) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(n):
+        fn()
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative")
+    # Without the frames every request shares (test client, Flask dispatch, this script)
+    stats.print_stats(_NOT_SHARED, top)
+    print(f"cProfile, {n} x {kind}, sorted by cumulative time (shared dispatch frames hidden)")
+    print(out.getvalue())
+
+
+def measure(fns: dict, args, label: str) -> None:
+    figures: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    for _ in range(args.rounds):
+        for kind in KINDS:
+            n = args.batch * (5 if kind == "ping" else 1) // (2 if kind == "flow" else 1)
+            figures[kind].append(per_request(fns[kind], n))
+
+    def ratio(a: str, b: str) -> float:
+        return statistics.median(x / y for x, y in zip(figures[a], figures[b], strict=True))
+
+    ms = {kind: statistics.median(values) for kind, values in figures.items()}
+    print(
+        f"CPU time per request, median of {args.rounds} interleaved rounds "
+        f"(Flask test client, {label})"
+    )
+    for kind, text in (
+        ("ping", "GET /api/ping"),
+        ("home", "GET event home (plain page)"),
+        ("form", "GET registration form"),
+        ("honeypot", "POST that stores nothing"),
+        ("register", "registration POST"),
+        ("flow", "flow: GET form + POST"),
+    ):
+        print(f"  {text:<30} {ms[kind]:6.3f} ms  = {ms[kind] / ms['ping']:4.1f} x ping")
+    print("  cost ratios (median of the per-round ratios; the target is <= 1.20):")
+    print(f"    registration POST / honeypot POST   {ratio('register', 'honeypot'):.2f}")
+    print(f"    form GET / plain page GET           {ratio('form', 'home'):.2f}")
+    flow_floor = [
+        f / (h + p)
+        for f, h, p in zip(figures["flow"], figures["home"], figures["honeypot"], strict=True)
+    ]
+    print(f"    flow / (plain page + honeypot)      {statistics.median(flow_floor):.2f}")
 
 
 if __name__ == "__main__":

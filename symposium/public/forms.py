@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, StopValidation, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import ListWidget
 
 from ..i18n import LANGUAGE_NAMES, LANGUAGES, country_choices
 from ..services.registration import (
@@ -28,12 +28,32 @@ from ..services.registration import (
     text_problem,
 )
 from ..services.textcheck import EmailChars, MultiLine, SingleLine
+from .widgets import (
+    CachedSelect,
+    CheckboxInput,
+    EmailInput,
+    RadioInput,
+    TextArea,
+    TextInput,
+    fast_labels,
+)
 
 
 @lru_cache(maxsize=8)
 def _countries(lang: str) -> tuple[SelectChoice, ...]:
     """Countries named in ``lang`` (computed once per language: ~250 Babel lookups)."""
     return tuple(SelectChoice(code, name) for code, name in country_choices(lang))
+
+
+@lru_cache(maxsize=8)
+def _country_choices(lang: str) -> tuple[SelectChoice, ...]:
+    """The country select's options in ``lang``, "— Choose —" first: one tuple per language
+    and process, so that ``CachedSelect`` renders its options once (call in ``lang``'s
+    locale: the form is built for the request's language)."""
+    return (SelectChoice("", _("— Choose —")), *_countries(lang))
+
+
+_LANGUAGE_CHOICES = tuple(SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES)
 
 
 @lru_cache(maxsize=1)
@@ -92,6 +112,7 @@ class CheckboxList(SelectMultipleField):
 class RegistrationForm(FlaskForm):
     full_name = StringField(
         _l("Full name"),
+        widget=TextInput(),
         filters=[_strip],
         validators=[
             Required(_l("Please enter your full name.")),
@@ -103,12 +124,14 @@ class RegistrationForm(FlaskForm):
     )
     email = EmailField(
         _l("Email"),
+        widget=EmailInput(),
         filters=[_strip],
         validators=[Required(_l("Please enter your email address.")), EmailChars()],
         render_kw={"autocomplete": "email", "maxlength": MAX_LENGTHS["email"], "dir": "ltr"},
     )
     organisation = StringField(
         _l("Organisation"),
+        widget=TextInput(),
         filters=[_strip],
         validators=[
             Optional(),
@@ -120,13 +143,15 @@ class RegistrationForm(FlaskForm):
     )
     job_title = StringField(
         _l("Job title"),
+        widget=TextInput(),
         filters=[_strip],
         validators=[Optional(), MaxLength(MAX_LENGTHS["job_title"]), CleanText(), SingleLine()],
         render_kw={"autocomplete": "organization-title", "maxlength": MAX_LENGTHS["job_title"]},
     )
-    country = SelectField(_l("Country"), choices=[], validate_choice=False)
+    country = SelectField(_l("Country"), choices=(), validate_choice=False, widget=CachedSelect())
     city = StringField(
         _l("City"),
+        widget=TextInput(),
         filters=[_strip],
         validators=[Optional(), MaxLength(MAX_LENGTHS["city"]), CleanText(), SingleLine()],
         render_kw={"autocomplete": "address-level2", "maxlength": MAX_LENGTHS["city"]},
@@ -136,15 +161,18 @@ class RegistrationForm(FlaskForm):
         choices=[SelectChoice("in_person", _l("In person")), SelectChoice("online", _l("Online"))],
         default="in_person",
         validate_choice=False,
+        option_widget=RadioInput(),
     )
     preferred_language = SelectField(
         _l("Language for emails"),
-        choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        choices=(),  # _LANGUAGE_CHOICES, set per form: WTForms copies these into a list
         validate_choice=False,
+        widget=CachedSelect(),
     )
     sessions = CheckboxList(_l("Sessions that need a sign-up"), choices=[])
     accessibility_needs = TextAreaField(
         _l("Accessibility needs"),
+        widget=TextArea(),
         filters=[_strip],
         validators=[
             Optional(),
@@ -156,11 +184,14 @@ class RegistrationForm(FlaskForm):
     )
     consent = BooleanField(
         _l("I have read the privacy notice and agree that my data is used for this event."),
+        widget=CheckboxInput(),
         validators=[Required(_l("Please accept the privacy notice to register."))],
     )
     # Honeypot: hidden from people (CSS class "hp"), filled by naive bots
     website = StringField(
-        _l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"}
+        _l("Leave this field empty"),
+        widget=TextInput(),
+        render_kw={"autocomplete": "off", "tabindex": "-1"},
     )
 
     def set_session_choices(self, session_choices) -> None:
@@ -168,10 +199,9 @@ class RegistrationForm(FlaskForm):
 
     def __init__(self, *args, lang: str, session_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = [
-            SelectChoice("", _("— Choose —")),
-            *_countries(lang),
-        ]
+        fast_labels(self)
+        self.country.choices = _country_choices(lang)
+        self.preferred_language.choices = _LANGUAGE_CHOICES
         self.sessions.choices = [SelectChoice(key, label) for key, label in session_choices]
         if not self.preferred_language.data:
             self.preferred_language.data = lang

@@ -44,10 +44,11 @@ def _session_label(item, lang: str) -> str:
     return f"{item.t('title', lang)} — {when} ({seats})"
 
 
-def _session_choices(event):
-    return [
-        (item.key, _session_label(item, g.lang)) for item in reg.signup_sessions(db.session, event)
-    ]
+def _session_choices(event, items=None):
+    """(key, label) of the event's sign-up sessions; ``items``: already loaded."""
+    if items is None:
+        items = reg.signup_sessions(db.session, event)
+    return [(item.key, _session_label(item, g.lang)) for item in items]
 
 
 def _data_from(form: RegistrationForm) -> reg.RegistrationData:
@@ -71,19 +72,28 @@ def _data_from(form: RegistrationForm) -> reg.RegistrationData:
 def register(slug):
     form = RegistrationForm(lang=g.lang)
     checked = None
-    if request.method == "POST" and form.validate_on_submit() and not form.website.data:
+    honeypot = request.method == "POST" and bool(form.website.data)
+    if request.method == "POST" and form.validate_on_submit() and not honeypot:
         # Everything that needs no database runs before the transaction starts (on SQLite the
         # first query takes the write lock until the commit)
         try:
             checked = reg.check(_data_from(form))
         except reg.RegistrationError as exc:
             _show_error(form, exc)
-    event = get_published_or_404(slug)
+    if honeypot:
+        event, target = get_published_or_404(slug), None  # a bot: the event row is enough
+    else:
+        # The event, its sign-up sessions with their seats and "has webhooks": one SELECT
+        target = reg.load_target(db.session, slug)
+        if target is None or not target.event.is_published:
+            abort(404)
+        event = target.event
     closed = reg.registration_closed_reason(event)
 
     def page(status=200):
         # The session choices (with seats left) are only needed to show the form
-        form.set_session_choices(_session_choices(event))
+        items = target.sessions if target is not None else None
+        form.set_session_choices(_session_choices(event, items))
         return render_template(
             "public/register.html", event=event, form=form, closed=closed
         ), status
@@ -92,17 +102,18 @@ def register(slug):
         return page()
     if closed:
         return page(400)
-    if form.website.data and not form.errors:
+    if honeypot and not form.errors:
         # Honeypot filled: answer like a success, store nothing
         session["registration"] = {"slug": slug, "outcome": "received"}
         return redirect(url_for(".registered", slug=slug), 303)
     if checked is None:
         return page(400)
     try:
-        result = reg.register(db.session, event, checked)
+        result = reg.register(db.session, event, checked, target=target)
     except reg.RegistrationError as exc:
         db.session.rollback()
         _show_error(form, exc)
+        target = None  # rolled back: the seats left are read again
         closed = reg.registration_closed_reason(event)
         return page(400)
     token = result.token

@@ -1,4 +1,5 @@
-"""Owing a registrant an email, in the caller's transaction: ``notify`` and ``notify_new``.
+"""Owing a registrant an email, in the caller's transaction: ``notify``, ``notify_new`` (and
+``change_new``).
 
 Only a ``RegistrationNotice`` row is written (cheap, and it exists exactly when the change is
 committed). After the commit the rendering job (``notifications.process_pending``) is started
@@ -8,7 +9,7 @@ registration service can use it without an import circle.
 
 from __future__ import annotations
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session as OrmSession
 
 from ..jobs import run_after_commit
@@ -62,7 +63,24 @@ def notify_new(session: OrmSession, registration_id: int, what: str) -> None:
     session.info["registration_notices"] = True
 
 
+def change_new(session: OrmSession, registration_id: int, what: str) -> None:
+    """Change what the ``notify_new`` notice of this transaction owes (the registration went
+    to the waiting list after its confirmation was owed); one UPDATE."""
+    if what not in KINDS:
+        raise ValueError(f"unknown notification: {what}")
+    session.execute(_CHANGE_NOTICE, {"for_registration": registration_id, "new_kind": what})
+
+
 _INSERT_NOTICE = insert(RegistrationNotice.__table__)
+_NOTICES = RegistrationNotice.__table__.c
+_CHANGE_NOTICE = (
+    update(RegistrationNotice.__table__)
+    .where(
+        _NOTICES.registration_id == bindparam("for_registration"),
+        _NOTICES.processed_at.is_(None),
+    )
+    .values(kind=bindparam("new_kind"))
+)
 
 
 # After the commit, the owed emails are rendered in the background; a short delay lets a burst

@@ -46,7 +46,7 @@ from .checks import (
 from .overlaps import SessionOverlapError, overlapping_pairs
 from .privacy import anonymise, export_data, personal_url
 from .register import RegistrationResult, by_token, find_registration, register
-from .seats import lock_event, next_counter, signup_sessions
+from .seats import RegistrationTarget, load_target, lock_event, next_counter, signup_sessions
 from .selfservice import (
     SelfServiceActions,
     SelfServiceClosedError,
@@ -77,6 +77,7 @@ __all__ = [
     "RegistrationError",
     "Promotions",
     "RegistrationResult",
+    "RegistrationTarget",
     "SelfServiceActions",
     "SelfServiceClosedError",
     "SessionOverlapError",
@@ -91,6 +92,7 @@ __all__ = [
     "export_data",
     "fill_free_seats",
     "fill_free_session_seats",
+    "load_target",
     "find_registration",
     "func",
     "lock_event",

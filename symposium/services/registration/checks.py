@@ -7,11 +7,13 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
+from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
-from ...i18n import LANGUAGES, country_name
+from ...i18n import LANGUAGES
 from ...models import ATTENDANCE_MODES, Event
 from ...models.types import utcnow
 
@@ -96,11 +98,25 @@ def email_problem(value: str) -> str | None:
         return _("Please enter your email address.")
     if len(value) > MAX_LENGTHS["email"]:
         return _("This email address is too long.")
+    if not _email_syntax_ok(value):
+        return _("Please enter a valid email address.")
+    return None
+
+
+@lru_cache(maxsize=64)
+def _email_syntax_ok(value: str) -> bool:
+    """email_validator's syntax check (no DNS), remembered for the last few addresses: the
+    form's validator and the service's check ask about the same address in one request."""
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError:
-        return _("Please enter a valid email address.")
-    return None
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def _territories() -> frozenset[str]:
+    return frozenset(code.upper() for code in Locale("en").territories)
 
 
 def registration_closed_reason(event: Event, now: datetime | None = None) -> str | None:
@@ -147,7 +163,7 @@ def _clean(data: RegistrationData) -> dict:
     values["email"] = email
     values["email_normalized"] = normalize_email(email)
     country = normalize_text(data.country).upper() or None
-    if country and (len(country) != 2 or country_name(country, "en") == country):
+    if country and (len(country) != 2 or country not in _territories()):
         raise RegistrationError(_("Please choose a country from the list."), "country")
     values["country"] = country
     if data.attendance_mode not in ATTENDANCE_MODES:

@@ -27,6 +27,7 @@ from .checks import (
 )
 from .overlaps import SessionOverlapError, overlapping_pairs
 from .seats import (
+    RegistrationTarget,
     _placement_for,
     _resolve_sessions,
     _take_event_seat,
@@ -90,6 +91,7 @@ def register(
     by=None,
     notify: bool = True,
     allow_overlap: bool = False,
+    target: RegistrationTarget | None = None,
 ) -> RegistrationResult:
     """Register ``data`` for ``event``: confirmed while seats are left, else waiting list.
 
@@ -104,6 +106,9 @@ def register(
     (event, email) index decides duplicates without a lookup or a savepoint, then the seat is
     taken with the conditional UPDATE, last, so that PostgreSQL holds the hot event row for
     the shortest time before the commit.
+
+    ``target`` (from ``load_target``, the form's one SELECT) gives the event's sign-up
+    sessions and whether it has webhooks, which are then not read again.
     """
     checked = check(data)
     values = dict(checked.values)
@@ -113,7 +118,8 @@ def register(
             raise RegistrationError(reason)
     if values["attendance_mode"] == "online" and not event.hybrid:
         values["attendance_mode"] = "in_person"
-    chosen = _resolve_sessions(session, event, checked.sessions)
+    known = target.sessions if target is not None and target.event is event else None
+    chosen = _resolve_sessions(session, event, checked.sessions, known)
     overlaps = overlapping_pairs(chosen) if len(chosen) > 1 else []
     if overlaps and not allow_overlap:
         raise SessionOverlapError(*overlaps[0])
@@ -145,6 +151,11 @@ def register(
         if notify:
             notices.notify(session, existing, "already")
         return RegistrationResult(existing, created=False)
+    # The email is owed before the seat is taken: on PostgreSQL the seat UPDATE locks the hot
+    # event row until the commit, so nothing that can wait is done after it. Most people get
+    # a seat; the rare waiting-list case corrects the notice's kind (same transaction).
+    if notify:
+        notices.notify_new(session, new_id, "confirmed")
     status = "confirmed"
     if not (_take_event_seat(session, event) or _take_event_seat_locked(session, event)):
         status = "waitlisted"
@@ -152,6 +163,8 @@ def register(
             _WAITLIST_REGISTRATION,
             {"registration_id": new_id, "seq": next_counter(session, f"waitlist:event:{event.id}")},
         )
+        if notify:
+            notices.change_new(session, new_id, "waitlisted")
     for item in chosen:
         signup_status, seq = _placement_for(session, status, item)
         session.execute(
@@ -185,9 +198,8 @@ def register(
             target=f"registration:{new_id}",
             details={"sessions": [[first.key, second.key] for first, second in overlaps]},
         )
-    if notify:
-        notices.notify_new(session, new_id, status)
-    _emit_created(session, event, new_id, status, values, source)
+    if target is None or target.event is not event or target.has_webhooks:
+        _emit_created(session, event, new_id, status, values, source)
     return result
 
 

@@ -3,13 +3,14 @@ where a session choice is placed (seat, waiting list or pending)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.orm import Session as OrmSession
 
-from ...models import Counter, Event, Registration, Session, SessionRegistration
+from ...models import Counter, Event, Registration, Session, SessionRegistration, WebhookEndpoint
 from .checks import SIGNUP_CONFIRMED, SIGNUP_PENDING, SIGNUP_WAITLISTED, RegistrationError
 
 
@@ -24,7 +25,50 @@ def signup_sessions(session: OrmSession, event: Event) -> list[Session]:
     )
 
 
-def _resolve_sessions(session: OrmSession, event: Event, keys: Iterable[str]) -> list[Session]:
+@dataclass(frozen=True)
+class RegistrationTarget:
+    """What the registration form needs of an event, loaded in one statement."""
+
+    event: Event
+    sessions: tuple[Session, ...]  # the sign-up sessions, as ``signup_sessions`` orders them
+    has_webhooks: bool  # the event has an active webhook endpoint
+
+
+# Built once (the form's hot path): the event by slug, outer-joined to its sign-up sessions
+_LOAD_TARGET = (
+    select(
+        Event,
+        Session,
+        exists()
+        .where(WebhookEndpoint.event_id == Event.id, WebhookEndpoint.active.is_(True))
+        .correlate(Event)
+        .label("has_webhooks"),
+    )
+    .outerjoin(Session, and_(Session.event_id == Event.id, Session.capacity.is_not(None)))
+    .where(Event.slug == bindparam("slug"))
+    .order_by(Session.starts_at, Session.position, Session.id)
+)
+
+
+def load_target(session: OrmSession, slug: str) -> RegistrationTarget | None:
+    """The event ``slug`` with its sign-up sessions (and their seat counters) and whether it
+    has webhooks, in one SELECT (an outer join: one row per sign-up session, at least one);
+    None when there is no such event. The caller decides who may see it (drafts)."""
+    rows = session.execute(_LOAD_TARGET, {"slug": slug}).all()
+    if not rows:
+        return None
+    items = tuple(row[1] for row in rows if row[1] is not None)
+    return RegistrationTarget(rows[0][0], items, bool(rows[0][2]))
+
+
+def _resolve_sessions(
+    session: OrmSession,
+    event: Event,
+    keys: Iterable[str],
+    known: Sequence[Session] | None = None,
+) -> list[Session]:
+    """The chosen sign-up sessions, in the order chosen; ``known``: the event's sign-up
+    sessions when already loaded (``load_target``), else they are read."""
     wanted = []
     for key in keys:
         key = (key or "").strip()
@@ -32,7 +76,7 @@ def _resolve_sessions(session: OrmSession, event: Event, keys: Iterable[str]) ->
             wanted.append(key)
     if not wanted:
         return []
-    found = {s.key: s for s in signup_sessions(session, event)}
+    found = {s.key: s for s in (signup_sessions(session, event) if known is None else known)}
     unknown = [k for k in wanted if k not in found]
     if unknown:
         raise RegistrationError(_("Unknown session: %(key)s", key=unknown[0][:80]), "sessions")
