@@ -73,14 +73,26 @@ def _submit(app: Flask, path: str, args: list, kwargs: dict, delay: float, relea
         )
         return
     if delay:
-        timer = threading.Timer(
-            delay,
-            lambda: _get_executor().submit(run_job, app, path, args, kwargs, release=release),
-        )
+        timer = threading.Timer(delay, _submit_now, (app, path, args, kwargs, release))
         timer.daemon = True
         timer.start()
     else:
         _get_executor().submit(run_job, app, path, args, kwargs, release=release)
+
+
+def _submit_now(app: Flask, path: str, args: list, kwargs: dict, release) -> None:
+    """The delayed start of an in-process job. A process that is stopping (gunicorn recycling
+    a worker) refuses new work: the job's work stays owed and the periodic sweep of another
+    process takes it, so this is logged, not raised in the timer thread."""
+    try:
+        _get_executor().submit(run_job, app, path, args, kwargs, release=release)
+    except RuntimeError:  # "cannot schedule new futures after (interpreter) shutdown"
+        app.logger.info("process stopping: %s left to the periodic sweep", path)
+        if release:
+            try:
+                release_flag(app, release)
+            except Exception:  # noqa: BLE001 - the flag expires by itself
+                app.logger.exception("could not clear the queued flag %s", release)
 
 
 def wait_for_idle(timeout: float = 30) -> None:

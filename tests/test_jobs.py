@@ -104,3 +104,20 @@ def test_celery_runs_are_coalesced_across_processes_with_a_redis_key(app, monkey
         assert len(sent) == 2
     finally:
         store.flushdb()
+
+
+def test_a_delayed_start_in_a_stopping_process_is_left_to_the_sweep(app, monkeypatch, caplog):
+    """gunicorn recycles a worker while a delayed job waits: its executor refuses new work.
+    The timer thread neither raises nor keeps the job's flag (another process may start it)."""
+
+    class Stopped:
+        def submit(self, *args, **kwargs):
+            raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+
+    monkeypatch.setattr(jobs, "_get_executor", lambda: Stopped())
+    caplog.set_level("INFO")
+    with app.app_context():
+        assert jobs.claim_flag(app, KEY, 0)
+    jobs._submit_now(app, PATH, [], {}, KEY)  # no exception
+    assert KEY not in jobs._queued(app)
+    assert "left to the periodic sweep" in caplog.text
