@@ -11,7 +11,7 @@ from symposium.extensions import db
 from symposium.public import caching
 from symposium.services.events import bump_agenda_version, find_event
 from tests.conftest import make_user
-from tests.factories import make_event, make_room, make_session
+from tests.factories import add_speaker, make_event, make_person, make_room, make_session
 from tests.registration_helpers import post_registration
 
 PAGES = [
@@ -21,6 +21,11 @@ PAGES = [
     "/en/events/test-event/sessions/w1",
     "/en/events/test-event/sessions/talk",
     "/en/events/test-event/speakers",
+    "/en/events/test-event/speakers/amina",
+    "/en/events/test-event/schedule.json",
+    "/en/events/test-event/schedule.xml",
+    "/en/events/test-event/programme.pdf",
+    "/ar/events/test-event/programme.pdf?variant=bilingual",
 ]
 
 
@@ -39,7 +44,10 @@ def event(app):
             kind="workshop",
             capacity=10,
         )
-        make_session(db.session, ev, "talk", "2027-01-24T13:00", "2027-01-24T14:00", room=room)
+        talk = make_session(
+            db.session, ev, "talk", "2027-01-24T13:00", "2027-01-24T14:00", room=room
+        )
+        add_speaker(db.session, talk, make_person(db.session, ev, "amina"))
         db.session.commit()
     return "test-event"
 

@@ -17,7 +17,7 @@ from ..services import certificates as certs
 from ..services import registration as registration_service
 from ..services.event_time import has_started
 from ..services.events import get_published_or_404
-from . import bp
+from . import bp, caching
 
 
 def _pdf_response(data: bytes, filename: str, *, cache: str = "private, no-store") -> Response:
@@ -53,11 +53,14 @@ def programme_pdf(slug: str):
     variant = request.args.get("variant", "single")
     if variant not in programme.VARIANTS:
         variant = "single"
+    # ETag from the agenda version, the event's row, the language and the variant; 304 before
+    # anything is rendered; public for anonymous visitors (caching.finish)
+    cached = caching.not_modified(event, variant)
+    if cached:
+        return cached
     data = programme.programme_pdf(db.session, event, g.lang, variant)
     suffix = "-bilingual" if variant == "bilingual" else ""
-    return _pdf_response(
-        data, f"programme-{event.slug}-{g.lang}{suffix}.pdf", cache="public, max-age=300"
-    )
+    return _pdf_response(data, f"programme-{event.slug}-{g.lang}{suffix}.pdf", cache="public")
 
 
 def _certificate_pdf(certificate: Certificate) -> Response:
