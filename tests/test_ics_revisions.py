@@ -103,3 +103,32 @@ def test_other_changes_and_unchanged_saves_keep_the_sequence(app, client, world)
         db.session.commit()
         assert _talk().revision == 1
     assert _entry(client)["SEQUENCE"] == 1
+
+
+def test_renaming_the_room_bumps_the_sequence_of_its_sessions(app, client, world):
+    with app.app_context():
+        event = db.session.scalar(db.select(Event))
+        hall = next(r for r in event.rooms if r.key == "hall")
+        data = agenda.data_from_session(_talk())
+        data.room_id = hall.id
+        agenda.save_session(db.session, event, data, item=_talk())
+        db.session.commit()
+        named = {"ar": "القاعة", "en": "Hall"}
+        agenda.save_room(db.session, event, agenda.RoomData(name=named), room=hall)
+        db.session.commit()
+        in_hall = _entry(client)
+        # saving the room unchanged is no new revision; a new name is
+        agenda.save_room(db.session, event, agenda.RoomData(name=dict(named)), room=hall)
+        db.session.commit()
+        assert _entry(client)["SEQUENCE"] == in_hall["SEQUENCE"]
+        agenda.save_room(
+            db.session,
+            event,
+            agenda.RoomData(name={"ar": "القاعة الكبرى", "en": "Great Hall"}),
+            room=hall,
+        )
+        db.session.commit()
+    renamed = _entry(client)
+    assert renamed["SEQUENCE"] == in_hall["SEQUENCE"] + 1
+    assert "Great Hall" in str(renamed["LOCATION"])
+    assert renamed["LAST-MODIFIED"].dt >= in_hall["LAST-MODIFIED"].dt

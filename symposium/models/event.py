@@ -171,6 +171,20 @@ def _bump_revision(mapper, connection, item: Session) -> None:
         item.revised_at = utcnow()
 
 
+@sa_event.listens_for(Room, "before_update")
+def _bump_sessions_of_renamed_room(mapper, connection, room: Room) -> None:
+    """A renamed room changes the place every calendar entry of its sessions shows: a new
+    revision of each (one UPDATE, whatever path renames it)."""
+    if not sa_inspect(room).attrs["name"].history.has_changes():
+        return
+    table = Session.__table__
+    connection.execute(
+        table.update()
+        .where(table.c.room_id == room.id)
+        .values(revision=table.c.revision + 1, revised_at=utcnow())
+    )
+
+
 class Person(db.Model):
     """A speaker, moderator or chair of an event."""
 
