@@ -179,6 +179,31 @@ class TestPrivateAddresses:
         (delivery,) = _deliveries(app)
         assert delivery.status == "pending" and "private" in delivery.last_error
 
+    def test_the_delivery_connects_to_the_address_it_checked(self, app, monkeypatch):
+        """DNS rebinding: the name answers a public address to the check and a private one a
+        moment later. The delivery connects to the checked address, never looks it up again."""
+        from symposium.services.webhooks import delivery
+
+        answers = iter(["93.184.216.34", "127.0.0.1", "127.0.0.1"])
+
+        def lookup(host, port, *args, **kwargs):
+            return [(2, 1, 6, "", (next(answers), port))]
+
+        connected = []
+
+        def connect(address, *args, **kwargs):
+            connected.append(address)
+            raise OSError("test: no network")
+
+        monkeypatch.setattr(webhooks.socket, "getaddrinfo", lookup)
+        monkeypatch.setattr(delivery.socket, "create_connection", connect)
+        with app.app_context():
+            status, error = delivery.post(
+                "https://hooks.example.org/in", b"{}", {"Content-Type": "application/json"}, 2
+            )
+        assert status is None and "no network" in error
+        assert connected == [("93.184.216.34", 443)]
+
 
 class TestDisabling:
     @pytest.fixture

@@ -61,13 +61,20 @@ def url_problem(url: str, *, resolve: bool = True) -> str | None:
         return _("The address is too long (at most 500 characters).")
     if not resolve or allow_private():
         return None
+    return resolve_public(parts.hostname, port or (443 if parts.scheme == "https" else 80))[1]
+
+
+def resolve_public(hostname: str, port: int) -> tuple[str | None, str | None]:
+    """(an address of ``hostname``, None) when every address it resolves to is public, else
+    (None, why not). Deliveries connect to that very address, so a name that resolves
+    elsewhere a moment later (DNS rebinding) cannot lead them to a private network."""
     try:
-        infos = socket.getaddrinfo(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        return _("The host name of this address cannot be found.")
+        return None, _("The host name of this address cannot be found.")
     if not infos or not all(_public(info[4][0]) for info in infos):
-        return _("This address leads to a private, loopback or link-local network.")
-    return None
+        return None, _("This address leads to a private, loopback or link-local network.")
+    return infos[0][4][0], None
 
 
 def create_endpoint(

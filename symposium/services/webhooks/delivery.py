@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import socket
 import time
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -25,7 +26,7 @@ from ...extensions import db
 from ...i18n import language
 from ...models import User, WebhookDelivery, WebhookEndpoint, user_event
 from ...models.types import utcnow
-from . import url_problem
+from . import allow_private, resolve_public, url_problem
 
 USER_AGENT = "symposium-webhooks/1"
 RESPONSE_CAP = 64 * 1024
@@ -47,21 +48,57 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(0, attempts - 1), 6 * 3600))
 
 
+class _PinnedHTTP(http.client.HTTPConnection):
+    """An HTTP connection to ``address`` (checked beforehand), ``host`` kept for the Host
+    header."""
+
+    def __init__(self, host: str, port: int | None, address: str | None, **kwargs):
+        super().__init__(host, port, **kwargs)
+        self.address = address
+
+    def _socket(self) -> socket.socket:
+        return socket.create_connection(
+            (self.address or self.host, self.port), self.timeout, self.source_address
+        )
+
+    def connect(self) -> None:
+        self.sock = self._socket()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """The same over TLS: the certificate is checked against the host name."""
+
+    def __init__(self, host: str, port: int | None, address: str | None, **kwargs):
+        super().__init__(host, port, **kwargs)
+        self.address = address
+
+    _socket = _PinnedHTTP._socket
+
+    def connect(self) -> None:
+        self.sock = self._context.wrap_socket(self._socket(), server_hostname=self.host)
+
+
 def post(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int | None, str | None]:
     """POST ``body``; (status, None) on an answer, (None, reason) when there is none.
     Redirects are not followed (a 3xx is an answer like any other), the answer is read up to
-    RESPONSE_CAP bytes, and the address is checked again just before connecting."""
-    problem = url_problem(url)
+    RESPONSE_CAP bytes, and the address is checked again just before connecting: the
+    connection goes to the address that was checked (no second lookup to rebind)."""
+    problem = url_problem(url, resolve=False)
     if problem:
         return None, problem
     parts = urlsplit(url)
-    connection_class = (
-        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    )
+    https = parts.scheme == "https"
+    address = None
+    if not allow_private():
+        address, problem = resolve_public(parts.hostname, parts.port or (443 if https else 80))
+        if problem:
+            return None, problem
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
-    conn = connection_class(parts.hostname, parts.port, timeout=timeout)
+    connection_class = _PinnedHTTPS if https else _PinnedHTTP
+    conn = connection_class(parts.hostname, parts.port, address, timeout=timeout)
     try:
         conn.request("POST", target, body=body, headers=headers)
         response = conn.getresponse()
