@@ -71,13 +71,14 @@ def configure_extensions(app: Flask) -> None:
     limiter.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
-    from .services import mail, materials, reminders, retention, webhooks
+    from .services import feedback, mail, materials, reminders, retention, webhooks
 
     mail.init_app(app)
     webhooks.init_app(app)
     retention.init_app(app)
     reminders.init_app(app)
     materials.init_app(app)
+    feedback.init_app(app)
 
 
 def configure_i18n(app: Flask) -> None:

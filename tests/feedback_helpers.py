@@ -101,6 +101,7 @@ def set_settings(app, world: FeedbackWorld, **values) -> None:
             required_for_certificate=values.get(
                 "required_for_certificate", current.required_for_certificate
             ),
+            auto_invite=values.get("auto_invite", current.auto_invite),
         )
         service.update_settings(db.session, event, settings)
         db.session.commit()

@@ -557,3 +557,31 @@ def test_my_data_holds_my_answers_and_deleting_it_removes_them(app, client):
         db.session.commit()
         assert db.session.scalar(db.select(db.func.count(FeedbackResponse.id))) == 0
         assert db.session.scalar(db.select(db.func.count(FeedbackAnswer.id))) == 0
+
+
+def test_the_link_is_emailed_by_itself_once_the_questionnaire_opens(app, runner):
+    """The periodic job (on the shared scheduler) invites each registrant once when the
+    questionnaire is open; not before the event ends; not when the organiser turned it off."""
+    from symposium import scheduler
+
+    assert scheduler.periodic_jobs()["feedback-invites"].path == service.INVITES_PATH
+    world = build(app)
+    future = build(app, days_ago=-3, slug="fb-later", organiser=False)
+    quiet = build(app, slug="fb-quiet", organiser=False)
+    set_settings(app, quiet, auto_invite=False)
+
+    result = runner.invoke(args=["jobs", "run-due"])
+    assert result.exit_code == 0, result.output
+    assert "feedback-invites: feedback_invites 2" in result.output
+    with app.app_context():
+        emails = outbox(db.session, kind=invites.KIND)
+        assert sorted(e.recipient for e in emails) == ["amina@example.org", "omar@example.org"]
+        assert invites.send_due_invites(db.session) == 0  # each once
+        invited = db.session.scalars(
+            db.select(ReminderLog.registration_id).where(ReminderLog.key == invites.INVITE_KEY)
+        ).all()
+        assert sorted(invited) == sorted(
+            world.registrations[who] for who in ("amina", "omar")
+        )  # none of the event not ended yet, none of the one that turned it off
+        assert future.registrations["amina"] not in invited
+        assert quiet.registrations["amina"] not in invited

@@ -33,6 +33,7 @@ def _settings_form(event: Event) -> FeedbackSettingsForm:
             "opens": _local(settings.opens, event),
             "closes_at": _local(settings.closes_at, event),
             "required_for_certificate": settings.required_for_certificate,
+            "auto_invite": settings.auto_invite,
         },
     )
 
@@ -186,6 +187,7 @@ def feedback_settings(slug: str):
         if form.closes_at.data
         else None,
         required_for_certificate=bool(form.required_for_certificate.data),
+        auto_invite=bool(form.auto_invite.data),
     )
     try:
         service.update_settings(db.session, event, settings, user=current_user)

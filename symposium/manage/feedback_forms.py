@@ -52,6 +52,7 @@ class FeedbackSettingsForm(FlaskForm):
     required_for_certificate = BooleanField(
         _l("Release the certificate only once the questionnaire is answered")
     )
+    auto_invite = BooleanField(_l("Email the questionnaire link to registrants when it opens"))
 
 
 class FeedbackActionForm(FlaskForm):

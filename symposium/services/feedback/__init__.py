@@ -85,3 +85,17 @@ __all__ = [
     "update_settings",
     "when",
 ]
+
+INVITES_PATH = "symposium.services.feedback.invites:run_due"
+
+
+def init_app(app) -> None:
+    """Questionnaire links emailed by themselves once they open: every 5 minutes, on the
+    shared scheduler (in-process, Celery beat or ``flask jobs run-due``)."""
+    from ... import scheduler
+
+    scheduler.register_periodic(
+        "feedback-invites",
+        float(app.config.get("FEEDBACK_INVITE_SWEEP_SECONDS") or 300),
+        INVITES_PATH,
+    )

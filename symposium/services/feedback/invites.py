@@ -9,6 +9,7 @@ unsubscribed from the organisers' messages of the event are skipped.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -17,13 +18,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
 from ...i18n import language, text_direction, use_numbering
-from ...models import Event, Registration, ReminderLog
+from ...models import Event, FeedbackQuestion, Registration, ReminderLog
 from ...models.types import utcnow
 from .. import audit, mail, unsubscribe
 from ..event_time import has_ended
-from .questionnaire import FeedbackError, closes_at, phase, questions, when
+from .questionnaire import FeedbackError, closes_at, get_settings, phase, questions, when
 
 INVITE_KEY = "feedback-invite"
+# Events looked at by the periodic invitations: those that ended within this many days
+AUTO_INVITE_WINDOW_DAYS = 366
 KIND = "feedback-invite"
 
 
@@ -62,7 +65,44 @@ def render_invite(registration: Registration) -> tuple[str, str, str, str]:
     return subject, text, html, lang
 
 
-def send_invites(session: OrmSession, event: Event, *, user=None, now=None) -> InviteResult:
+def send_due_invites(session: OrmSession, now=None) -> int:
+    """The periodic part: for every published event whose questionnaire is open and set to
+    invite by itself (``auto_invite``, the default), invite whoever has not been invited yet
+    (each once: the same ``ReminderLog`` claim as the organiser's button). Commits per event;
+    returns the number of emails queued."""
+    now = now or utcnow()
+    recent = now.date() - timedelta(days=AUTO_INVITE_WINDOW_DAYS)
+    events = session.scalars(
+        select(Event)
+        .where(
+            Event.status == "published",
+            Event.ends_on >= recent,
+            exists().where(FeedbackQuestion.event_id == Event.id),
+        )
+        .order_by(Event.id)
+    ).all()
+    queued = 0
+    for event in events:
+        if not get_settings(event).auto_invite or phase(event, now) != "open":
+            continue
+        if not has_ended(event, now):
+            continue
+        result = send_invites(session, event, now=now, audit_empty=False)
+        session.commit()
+        queued += result.queued
+    return queued
+
+
+def run_due() -> dict[str, int]:
+    """The periodic job (scheduler "feedback-invites")."""
+    from ...extensions import db
+
+    return {"feedback_invites": send_due_invites(db.session)}
+
+
+def send_invites(
+    session: OrmSession, event: Event, *, user=None, now=None, audit_empty: bool = True
+) -> InviteResult:
     """Queue the questionnaire email for every confirmed registrant not invited yet."""
     now = now or utcnow()
     if not questions(session, event):
@@ -110,6 +150,8 @@ def send_invites(session: OrmSession, event: Event, *, user=None, now=None) -> I
             result.already += 1  # invited meanwhile by another request
             continue
         result.queued += 1
+    if not audit_empty and not result.queued:
+        return result
     audit.record(
         session,
         "feedback.invite",

@@ -52,12 +52,15 @@ class FeedbackSettings:
     opens: datetime | None = None  # None: when the event ends
     closes_at: datetime | None = None  # None: DEFAULT_OPEN_DAYS after the end
     required_for_certificate: bool = False
+    # Email the questionnaire link by itself once it opens (services/feedback/invites.py)
+    auto_invite: bool = True
 
     def as_dict(self) -> dict:
         return {
             "opens": self.opens.isoformat() if self.opens else None,
             "closes_at": self.closes_at.isoformat() if self.closes_at else None,
             "required_for_certificate": self.required_for_certificate,
+            "auto_invite": self.auto_invite,
         }
 
 
@@ -77,6 +80,7 @@ def get_settings(event: Event) -> FeedbackSettings:
         opens=_parse(raw.get("opens")),
         closes_at=_parse(raw.get("closes_at")),
         required_for_certificate=bool(raw.get("required_for_certificate")),
+        auto_invite=bool(raw.get("auto_invite", True)),
     )
 
 
