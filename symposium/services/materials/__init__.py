@@ -260,26 +260,22 @@ def add_slides(
     name = clean_filename(filename)
     key = storage.new_key(item.event_id)
     storage.write(session, key, data, item.event_id)
-    material = SessionMaterial(
-        session_id=item.id,
-        kind="slides",
-        title=title or name[:-4][:MAX_TITLE],
-        storage_key=key,
-        filename=name,
-        size=len(data),
-        published_at=now if publish else None,
-        added_by_person_id=getattr(person, "id", None),
-        added_by_user_id=getattr(user, "id", None),
-        position=_next_position(session, item),
-        created_at=now,
+    return _attach(
+        session,
+        item,
+        SessionMaterial(
+            kind="slides",
+            title=title or name[:-4][:MAX_TITLE],
+            storage_key=key,
+            filename=name,
+            size=len(data),
+        ),
+        person=person,
+        user=user,
+        publish=publish,
+        now=now,
+        removed=removed,
     )
-    material.session = item
-    session.add(material)
-    session.flush()
-    _record(session, "material.add", material, person=person, user=user, removed=removed)
-    if visible(material, now):
-        _changed_display(item.event)
-    return material
 
 
 def add_link(
@@ -307,21 +303,42 @@ def add_link(
     if problems:
         raise MaterialError(problems)
     url = (url or "").strip()
-    material = SessionMaterial(
-        session_id=item.id,
-        kind=kind,
-        title=title or (urlsplit(url).hostname or url)[:MAX_TITLE],
-        url=url,
-        published_at=now if publish else None,
-        added_by_person_id=getattr(person, "id", None),
-        added_by_user_id=getattr(user, "id", None),
-        position=_next_position(session, item),
-        created_at=now,
+    return _attach(
+        session,
+        item,
+        SessionMaterial(
+            kind=kind, title=title or (urlsplit(url).hostname or url)[:MAX_TITLE], url=url
+        ),
+        person=person,
+        user=user,
+        publish=publish,
+        now=now,
     )
+
+
+def _attach(
+    session: OrmSession,
+    item: Session,
+    material: SessionMaterial,
+    *,
+    person,
+    user,
+    publish: bool,
+    now: datetime,
+    **details,
+) -> SessionMaterial:
+    """Add ``material`` (slides or a link, checked) to ``item``: who added it, its place, its
+    publication, the audit entry, and the public pages renewed when it shows at once."""
+    material.session_id = item.id
+    material.published_at = now if publish else None
+    material.added_by_person_id = getattr(person, "id", None)
+    material.added_by_user_id = getattr(user, "id", None)
+    material.position = _next_position(session, item)
+    material.created_at = now
     material.session = item
     session.add(material)
     session.flush()
-    _record(session, "material.add", material, person=person, user=user)
+    _record(session, "material.add", material, person=person, user=user, **details)
     if visible(material, now):
         _changed_display(item.event)
     return material
