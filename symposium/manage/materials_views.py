@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Session, SessionMaterial
 from ..models.types import utcnow
 from ..public.material_forms import MaterialActionForm, link_form, slides_form
-from ..public.materials import send_material
+from ..public.materials import save_from_form, send_material
 from ..services import materials
 from . import bp
 from .common import managed_event, owned
@@ -82,26 +82,15 @@ def session_materials(slug, session_id):
     return _page(event, item)
 
 
+def _save(form, item: Session) -> bool:
+    return save_from_form(form, item, user=current_user, publish=form.publish.data)
+
+
 @bp.post("/events/<slug>/sessions/<int:session_id>/materials/slides")
 def session_add_slides(slug, session_id):
     event, item = _session(slug, session_id)
     form = slides_form(True)
-    if not form.validate_on_submit():
-        return _page(event, item, slides=form, status=400)
-    upload = form.file.data
-    try:
-        materials.add_slides(
-            db.session,
-            item,
-            materials.read_upload(upload.stream if upload else None),
-            filename=getattr(upload, "filename", None),
-            title=form.title.data,
-            user=current_user,
-            publish=form.publish.data,
-        )
-    except materials.MaterialError as exc:
-        db.session.rollback()
-        form.file.errors = list(exc.messages)
+    if not form.validate_on_submit() or not _save(form, item):
         return _page(event, item, slides=form, status=400)
     db.session.commit()
     flash(_("The slides are saved."), "success")
@@ -112,21 +101,7 @@ def session_add_slides(slug, session_id):
 def session_add_link(slug, session_id):
     event, item = _session(slug, session_id)
     form = link_form(True)
-    if not form.validate_on_submit():
-        return _page(event, item, links=form, status=400)
-    try:
-        materials.add_link(
-            db.session,
-            item,
-            kind=form.kind.data,
-            url=form.url.data,
-            title=form.title.data,
-            user=current_user,
-            publish=form.publish.data,
-        )
-    except materials.MaterialError as exc:
-        db.session.rollback()
-        form.url.errors = list(exc.messages)
+    if not form.validate_on_submit() or not _save(form, item):
         return _page(event, item, links=form, status=400)
     db.session.commit()
     flash(_("The link is saved."), "success")

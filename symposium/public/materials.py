@@ -27,7 +27,39 @@ from ..services import materials
 from ..services import speakers as speakers_service
 from ..services.events import get_published_or_404
 from . import bp
-from .material_forms import MaterialActionForm, link_form, slides_form
+from .material_forms import MaterialActionForm, SlidesForm, link_form, slides_form
+
+
+def save_from_form(form, item: Session, **who) -> bool:
+    """Store what a checked slides or link form holds as a material of ``item`` (``who``: the
+    speaker ``person``, or the organiser ``user`` with ``publish``). On a refusal the session
+    is rolled back, the messages go on the file or address field, and the answer is False."""
+    slides = isinstance(form, SlidesForm)
+    try:
+        if slides:
+            upload = form.file.data
+            materials.add_slides(
+                db.session,
+                item,
+                materials.read_upload(upload.stream if upload else None),
+                filename=getattr(upload, "filename", None),
+                title=form.title.data,
+                **who,
+            )
+        else:
+            materials.add_link(
+                db.session,
+                item,
+                kind=form.kind.data,
+                url=form.url.data,
+                title=form.title.data,
+                **who,
+            )
+    except materials.MaterialError as exc:
+        db.session.rollback()
+        (form.file if slides else form.url).errors = list(exc.messages)
+        return False
+    return True
 
 
 def send_material(material: SessionMaterial, *, public: bool) -> Response:
@@ -126,21 +158,7 @@ def portal_materials(token, link_id):
 def portal_add_slides(token, link_id):
     person, link = _speaker_link(token, link_id)
     form = slides_form(False)
-    if not form.validate_on_submit():
-        return _portal_page(person, link, token, slides=form, status=400)
-    upload = form.file.data
-    try:
-        materials.add_slides(
-            db.session,
-            link.session,
-            materials.read_upload(upload.stream if upload else None),
-            filename=getattr(upload, "filename", None),
-            title=form.title.data,
-            person=person,
-        )
-    except materials.MaterialError as exc:
-        db.session.rollback()
-        form.file.errors = list(exc.messages)
+    if not form.validate_on_submit() or not save_from_form(form, link.session, person=person):
         return _portal_page(person, link, token, slides=form, status=400)
     db.session.commit()
     flash(_("Your slides are saved."), "success")
@@ -151,20 +169,7 @@ def portal_add_slides(token, link_id):
 def portal_add_link(token, link_id):
     person, link = _speaker_link(token, link_id)
     form = link_form(False)
-    if not form.validate_on_submit():
-        return _portal_page(person, link, token, links=form, status=400)
-    try:
-        materials.add_link(
-            db.session,
-            link.session,
-            kind=form.kind.data,
-            url=form.url.data,
-            title=form.title.data,
-            person=person,
-        )
-    except materials.MaterialError as exc:
-        db.session.rollback()
-        form.url.errors = list(exc.messages)
+    if not form.validate_on_submit() or not save_from_form(form, link.session, person=person):
         return _portal_page(person, link, token, links=form, status=400)
     db.session.commit()
     flash(_("The link is saved."), "success")

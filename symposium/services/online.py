@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
@@ -261,11 +261,3 @@ def record_join(
             )
     except IntegrityError:
         _bump(session, registration.id, item.id, now)
-
-
-def joins_of(session: OrmSession, registration: Registration) -> dict[int, SessionJoin]:
-    """The recorded joins of a registration, by session id."""
-    rows = session.scalars(
-        select(SessionJoin).where(SessionJoin.registration_id == registration.id)
-    )
-    return {row.session_id: row for row in rows}

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
@@ -63,17 +63,18 @@ class Rated:
 
 def rated_sessions(session: OrmSession, registration: Registration) -> Rated:
     """The sessions ``registration`` rates, in agenda order (see the module's docstring)."""
+    # checked in at the room's door or joined online: one query
     attended = set(
         session.scalars(
-            select(SessionRegistration.session_id).where(
-                SessionRegistration.registration_id == registration.id,
-                SessionRegistration.attended_at.is_not(None),
+            union(
+                select(SessionRegistration.session_id).where(
+                    SessionRegistration.registration_id == registration.id,
+                    SessionRegistration.attended_at.is_not(None),
+                ),
+                select(SessionJoin.session_id).where(
+                    SessionJoin.registration_id == registration.id
+                ),
             )
-        )
-    )
-    attended |= set(
-        session.scalars(
-            select(SessionJoin.session_id).where(SessionJoin.registration_id == registration.id)
         )
     )
     items = list(
