@@ -84,8 +84,8 @@ def _registration(event: Event, registration_id: int) -> Registration:
     return owned(db.session.get(Registration, registration_id), event)
 
 
-def _by_hand(slug: str, registration_id: int, change, done: str):
-    """Mark or unmark by hand (``change``), then flash ``done`` (a message with %(name)s)."""
+def _by_hand(slug: str, registration_id: int, change, done):
+    """Mark or unmark by hand (``change``), then flash ``done(name)``."""
     event = managed_event(slug)
     registration = _registration(event, registration_id)
     try:
@@ -96,7 +96,7 @@ def _by_hand(slug: str, registration_id: int, change, done: str):
         return _back(event)
     name = registration.full_name
     db.session.commit()
-    flash(done % {"name": name}, "success")
+    flash(done(name), "success")
     return _back(event)
 
 
@@ -107,7 +107,7 @@ def attendance_mark(slug: str, registration_id: int):
         slug,
         registration_id,
         attendance.mark_by_hand,
-        _("%(name)s is marked as attended by hand.", name="%(name)s"),
+        lambda name: _("%(name)s is marked as attended by hand.", name=name),
     )
 
 
@@ -118,5 +118,5 @@ def attendance_unmark(slug: str, registration_id: int):
         slug,
         registration_id,
         attendance.unmark_by_hand,
-        _("The mark by hand of %(name)s is removed.", name="%(name)s"),
+        lambda name: _("The mark by hand of %(name)s is removed.", name=name),
     )
