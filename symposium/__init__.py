@@ -71,8 +71,10 @@ def configure_extensions(app: Flask) -> None:
     limiter.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+    from . import job_gate
     from .services import feedback, mail, materials, reminders, retention, webhooks
 
+    job_gate.init_app(app)
     mail.init_app(app)
     webhooks.init_app(app)
     retention.init_app(app)

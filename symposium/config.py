@@ -107,6 +107,11 @@ class Config:
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL")
     CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND")
     JOBS_EAGER = _bool("JOBS_EAGER", False)
+    # In-process jobs give way to requests (symposium/job_gate.py): a job waits for its web
+    # process to be quiet (no request for JOBS_QUIET_SECONDS), at most JOBS_YIELD_SECONDS
+    # (0: never waits). Emails owed during a registration surge then go out after it.
+    JOBS_YIELD_SECONDS = float(os.environ.get("JOBS_YIELD_SECONDS") or 30)
+    JOBS_QUIET_SECONDS = float(os.environ.get("JOBS_QUIET_SECONDS") or 0.05)
     # Periodic jobs (the mail sweep) in a thread of the web process; Celery beat instead when
     # CELERY_BROKER_URL is set
     SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", True)

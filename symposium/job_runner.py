@@ -90,7 +90,8 @@ def claim_flag(app: Flask, key: str, delay: float) -> bool:
         queued = _queued(app)
         if queued.get(key, 0) > now:
             return False
-        queued[key] = now + delay + 60
+        # ... and in case it waits for a quiet moment first (job_gate)
+        queued[key] = now + delay + 60 + float(app.config.get("JOBS_YIELD_SECONDS") or 0)
         return True
 
 

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask, current_app
 
+from .job_gate import wait_for_quiet
 from .job_runner import _queued, claim_flag, release_flag, resolve, run_job
 
 __all__ = ["_queued", "enqueue", "resolve", "run_job", "wait_for_idle"]
@@ -77,15 +78,16 @@ def _submit(app: Flask, path: str, args: list, kwargs: dict, delay: float, relea
         timer.daemon = True
         timer.start()
     else:
-        _get_executor().submit(run_job, app, path, args, kwargs, release=release)
+        _submit_now(app, path, args, kwargs, release)
 
 
 def _submit_now(app: Flask, path: str, args: list, kwargs: dict, release) -> None:
-    """The delayed start of an in-process job. A process that is stopping (gunicorn recycling
-    a worker) refuses new work: the job's work stays owed and the periodic sweep of another
-    process takes it, so this is logged, not raised in the timer thread."""
+    """Start an in-process job now. A process that is stopping (gunicorn recycling a worker)
+    refuses new work: the job's work stays owed and the periodic sweep of another process
+    takes it, so this is logged, not raised (in a timer thread, or in the after-commit hook
+    of the last job the stopping process finishes)."""
     try:
-        _get_executor().submit(run_job, app, path, args, kwargs, release=release)
+        _get_executor().submit(_run_in_process, app, path, args, kwargs, release)
     except RuntimeError:  # "cannot schedule new futures after (interpreter) shutdown"
         app.logger.info("process stopping: %s left to the periodic sweep", path)
         if release:
@@ -93,6 +95,17 @@ def _submit_now(app: Flask, path: str, args: list, kwargs: dict, release) -> Non
                 release_flag(app, release)
             except Exception:  # noqa: BLE001 - the flag expires by itself
                 app.logger.exception("could not clear the queued flag %s", release)
+
+
+def _run_in_process(app: Flask, path: str, args: list, kwargs: dict, release) -> None:
+    """An in-process job: it first gives way to the requests of this process
+    (``job_gate``: at most JOBS_YIELD_SECONDS), then runs. Its coalescing flag stays set
+    while it waits, so the commits of a surge add nothing to the queue."""
+    try:
+        wait_for_quiet(app)
+    except Exception:  # noqa: BLE001 - never lose the run over the gauge
+        app.logger.exception("could not wait for a quiet moment before %s", path)
+    run_job(app, path, args, kwargs, release=release)
 
 
 def wait_for_idle(timeout: float = 30) -> None:

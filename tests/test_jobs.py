@@ -121,3 +121,20 @@ def test_a_delayed_start_in_a_stopping_process_is_left_to_the_sweep(app, monkeyp
     jobs._submit_now(app, PATH, [], {}, KEY)  # no exception
     assert KEY not in jobs._queued(app)
     assert "left to the periodic sweep" in caplog.text
+
+
+def test_an_immediate_start_in_a_stopping_process_is_left_to_the_sweep(app, monkeypatch, caplog):
+    """The last job a stopping worker finishes commits, and its after-commit hook starts the
+    next job: refused without an error (logged), the flag cleared, the work left owed."""
+
+    class Stopped:
+        def submit(self, *args, **kwargs):
+            raise RuntimeError("cannot schedule new futures after shutdown")
+
+    monkeypatch.setattr(jobs, "_get_executor", lambda: Stopped())
+    app.config.update(JOBS_EAGER=False)
+    caplog.set_level("INFO")
+    with app.app_context():
+        jobs.enqueue(PATH, coalesce=True)  # no exception
+    assert KEY not in jobs._queued(app)
+    assert "left to the periodic sweep" in caplog.text
