@@ -28,7 +28,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import and_, case, literal, null, or_, text, update
+from sqlalchemy import and_, bindparam, case, func, null, or_, text, update
 
 from ...extensions import db
 from ...models import OutboxEmail
@@ -229,10 +229,6 @@ def claim_batch(size: int) -> Claim | None:
     return None  # other runs keep taking them: they will send them
 
 
-def _held(claim: Claim):
-    return and_(OutboxEmail.claimed_by == claim.token, OutboxEmail.status == "sending")
-
-
 @dataclass
 class Outcome:
     email_id: int
@@ -247,26 +243,65 @@ def step(claim: Claim, done: Outcome | None, begin: int | None) -> tuple[int | N
     Returns (the attempts of ``begin`` if this run still holds it, else None;
     the back-off in seconds when ``done`` failed and will be retried)."""
     now = utcnow()
-    values: dict = {"next_attempt_at": now + timedelta(seconds=lease_seconds())}
+    params = {"token": claim.token, "lease": now + timedelta(seconds=lease_seconds())}
     if begin is not None:
-        values["attempts"] = OutboxEmail.attempts + case((OutboxEmail.id == begin, 1), else_=0)
+        params["begin_id"] = begin
     delay = None
     if done is not None:
         result, delay = _result(done, now)
-        is_done = OutboxEmail.id == done.email_id
-        for name, value in result.items():
-            column = getattr(OutboxEmail, name)
-            new = null() if value is None else literal(value, column.type)
-            values[name] = case((is_done, new), else_=values.get(name, column))
-    rows = db.session.execute(
-        update(OutboxEmail)
-        .where(_held(claim))
-        .values(**values)
-        .returning(OutboxEmail.id, OutboxEmail.attempts)
-        .execution_options(synchronize_session=False)
-    ).all()
+        params.update(
+            done_id=done.email_id,
+            done_status=result["status"],
+            done_sent_at=result.get("sent_at"),
+            done_error=result["last_error"],
+            done_next=result["next_attempt_at"],
+        )
+    statement = _STEP_STATEMENTS[(begin is not None, done is not None)]
+    rows = db.session.execute(statement, params).all()
     db.session.commit()
     return (dict(rows).get(begin) if begin is not None else None), delay
+
+
+def _step_statement(begin: bool, done: bool):
+    """The UPDATE of ``step``, built once per shape (Core, parameters bound at execution):
+    the lease of the claim's rows renewed, ``begin``'s attempt counted, ``done``'s result
+    recorded (a successful row keeps no claim; a failed one gets its error and back-off)."""
+    table = OutboxEmail.__table__
+    c = table.c
+    lease = bindparam("lease", type_=c.next_attempt_at.type)
+    values: dict = {"next_attempt_at": lease}
+    if begin:
+        values["attempts"] = c.attempts + case((c.id == bindparam("begin_id"), 1), else_=0)
+    if done:
+        is_done = c.id == bindparam("done_id")
+        values.update(
+            status=case((is_done, bindparam("done_status", type_=c.status.type)), else_=c.status),
+            sent_at=case(
+                (
+                    is_done,
+                    func.coalesce(bindparam("done_sent_at", type_=c.sent_at.type), c.sent_at),
+                ),
+                else_=c.sent_at,
+            ),
+            last_error=case(
+                (is_done, bindparam("done_error", type_=c.last_error.type)), else_=c.last_error
+            ),
+            claimed_by=case((is_done, null()), else_=c.claimed_by),
+            next_attempt_at=case(
+                (is_done, bindparam("done_next", type_=c.next_attempt_at.type)), else_=lease
+            ),
+        )
+    return (
+        update(table)
+        .where(c.claimed_by == bindparam("token"), c.status == "sending")
+        .values(**values)
+        .returning(c.id, c.attempts)
+    )
+
+
+_STEP_STATEMENTS = {
+    (begin, done): _step_statement(begin, done) for begin in (False, True) for done in (False, True)
+}
 
 
 def _result(done: Outcome, now) -> tuple[dict, float | None]:
