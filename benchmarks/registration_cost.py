@@ -131,6 +131,7 @@ def main() -> int:
                 "SECRET_KEY": "bench",
                 "RATELIMIT_ENABLED": False,
                 "REGISTRATION_EMAIL_DELAY": 3600,  # the email job would run after this script
+                "SCHEDULER_ENABLED": False,  # nor do the periodic sweeps
                 "STORAGE_DIR": str(tmp / "storage"),
             }
         )

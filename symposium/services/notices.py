@@ -9,7 +9,7 @@ registration service can use it without an import circle.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, literal, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from ..jobs import run_after_commit
@@ -60,6 +60,23 @@ def notify_new(session: OrmSession, registration_id: int, what: str) -> None:
     session.execute(
         _INSERT_NOTICE, {"registration_id": registration_id, "kind": what, "created_at": utcnow()}
     )
+    session.info["registration_notices"] = True
+
+
+def owe_new_from(ids, what: str, created_at):
+    """``notify_new`` as part of another statement: an ``INSERT ... SELECT`` owing ``what``
+    to every registration id the select ``ids`` gives (PostgreSQL: a data-modifying CTE of
+    the registration's own INSERT). The caller executes it, then calls ``owed``."""
+    if what not in KINDS:
+        raise ValueError(f"unknown notification: {what}")
+    return _INSERT_NOTICE.from_select(
+        ["registration_id", "kind", "created_at"],
+        select(ids, literal(what, _NOTICES.kind.type), created_at),
+    )
+
+
+def owed(session: OrmSession) -> None:
+    """Start the rendering job after this transaction commits (``owe_new_from`` was used)."""
     session.info["registration_notices"] = True
 
 

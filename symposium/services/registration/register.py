@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session as OrmSession
@@ -27,6 +27,7 @@ from .checks import (
 )
 from .overlaps import SessionOverlapError, overlapping_pairs
 from .seats import (
+    _TAKE_EVENT_SEAT,
     RegistrationTarget,
     _placement_for,
     _resolve_sessions,
@@ -126,23 +127,33 @@ def register(
 
     now = utcnow()
     token = _new_token()
-    new_id = session.execute(
-        _insert_registration(session.get_bind().dialect.name),
-        {
-            **values,
-            "event_id": event.id,
-            "token": token,
-            "status": "confirmed",
-            "waitlist_seq": None,
-            "confirmed_at": now,
-            "consent_version": current_app.config.get("PRIVACY_NOTICE_VERSION"),
-            "consented_at": now,
-            "search_text": search_text(values["full_name"], values["email"]),
-            "source": source,
-            "created_at": now,
-            "updated_at": now,
-        },
-    ).scalar()
+    params = {
+        **values,
+        "event_id": event.id,
+        "token": token,
+        "status": "confirmed",
+        "waitlist_seq": None,
+        "confirmed_at": now,
+        "consent_version": current_app.config.get("PRIVACY_NOTICE_VERSION"),
+        "consented_at": now,
+        "search_text": search_text(values["full_name"], values["email"]),
+        "source": source,
+        "created_at": now,
+        "updated_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # One statement: the INSERT, the owed email and the seat (see _register_statement)
+        bound = {f"r_{key}": value for key, value in params.items()}
+        row = session.execute(
+            _register_statement(tuple(params), notify), {**bound, "row_id": event.id}
+        ).first()
+        new_id, seated = (row[0], row[1]) if row is not None else (None, False)
+        if new_id is not None and notify:
+            notices.owed(session)
+    else:
+        new_id = session.execute(_insert_registration(dialect), params).scalar()
+        seated = None
     if new_id is None:
         # The unique (event, email) index said: already registered
         existing = find_registration(session, event, values["email"])
@@ -151,13 +162,15 @@ def register(
         if notify:
             notices.notify(session, existing, "already")
         return RegistrationResult(existing, created=False)
-    # The email is owed before the seat is taken: on PostgreSQL the seat UPDATE locks the hot
-    # event row until the commit, so nothing that can wait is done after it. Most people get
-    # a seat; the rare waiting-list case corrects the notice's kind (same transaction).
-    if notify:
-        notices.notify_new(session, new_id, "confirmed")
+    if seated is None:
+        # The email is owed before the seat is taken: on PostgreSQL the seat UPDATE locks the
+        # hot event row until the commit, so nothing that can wait is done after it. Most
+        # people get a seat; the rare waiting-list case corrects the notice's kind.
+        if notify:
+            notices.notify_new(session, new_id, "confirmed")
+        seated = _take_event_seat(session, event)
     status = "confirmed"
-    if not (_take_event_seat(session, event) or _take_event_seat_locked(session, event)):
+    if not (seated or _take_event_seat_locked(session, event)):
         status = "waitlisted"
         session.execute(
             _WAITLIST_REGISTRATION,
@@ -235,6 +248,43 @@ def _insert_registration(dialect: str):
         .on_conflict_do_nothing(index_elements=["event_id", "email_normalized"])
         .returning(table.c.id)
     )
+
+
+@lru_cache(maxsize=16)
+def _register_statement(keys: tuple[str, ...], notify: bool):
+    """PostgreSQL: the registration's writes in one statement (data-modifying CTEs), built
+    once per set of columns:
+
+        WITH reg AS (INSERT INTO registration ... ON CONFLICT DO NOTHING RETURNING id),
+             notice AS (INSERT INTO registration_notice ... SELECT id FROM reg),
+             seat AS (UPDATE event SET confirmed_count = confirmed_count + 1
+                      WHERE id = :row_id AND EXISTS (SELECT FROM reg) AND <a seat is left>
+                      RETURNING id)
+        SELECT reg.id, EXISTS (SELECT FROM seat) FROM reg
+
+    No row: the email is already registered (nothing written, no seat taken). The seat UPDATE
+    is the same conditional UPDATE as ``_take_event_seat``'s, and runs once the INSERT is done
+    (it reads its result), so the hot event row is still locked only for the end of the
+    statement and the COMMIT. One round trip instead of three."""
+    table = Registration.__table__
+    reg = (
+        postgresql_insert(table)
+        # Parameter names that are no column's (r_...): Core would turn a parameter named like a
+        # column of the event into a SET clause of the seat UPDATE
+        .values({key: bindparam(f"r_{key}", type_=table.c[key].type) for key in keys})
+        .on_conflict_do_nothing(index_elements=["event_id", "email_normalized"])
+        .returning(table.c.id)
+        .cte("reg")
+    )
+    seat = _TAKE_EVENT_SEAT.where(exists(select(reg.c.id))).returning(Event.__table__.c.id)
+    seat = seat.cte("seat")
+    statement = select(reg.c.id, exists(select(seat.c.id)).label("seated"))
+    if notify:
+        created = bindparam("r_created_at", type_=table.c.created_at.type)
+        statement = statement.add_cte(
+            notices.owe_new_from(reg.c.id, "confirmed", created).cte("notice")
+        )
+    return statement
 
 
 _WAITLIST_REGISTRATION = (
