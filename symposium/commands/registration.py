@@ -50,7 +50,10 @@ def list_command(slug, status):
             )
         )
     capacity = event.capacity if event.capacity is not None else "∞"
-    click.echo(f"{len(rows)} registrations; confirmed {event.confirmed_count} of {capacity}")
+    from ..services.registration import confirmed_total
+
+    confirmed = confirmed_total(db.session, event)
+    click.echo(f"{len(rows)} registrations; confirmed {confirmed} of {capacity}")
 
 
 @registration_cli.command("fill-seats")

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..i18n import event_numbering, local_to_utc, utc_to_local
 from ..services import event_admin, online
 from ..services.events import find_event
+from ..services.registration import confirmed_total
 from . import bp
 from .common import form_page, managed_event, require_staff, submit_form
 from .forms import ActionForm, EventForm, ImportForm, fill_i18n, i18n_value
@@ -83,7 +84,12 @@ def event_new():
 @bp.get("/events/<slug>/")
 def event_overview(slug):
     event = managed_event(slug)
-    return render_template("manage/event.html", event=event, action_form=ActionForm())
+    return render_template(
+        "manage/event.html",
+        event=event,
+        confirmed=confirmed_total(db.session, event),
+        action_form=ActionForm(),
+    )
 
 
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session as OrmSession
 from ..i18n import LANGUAGES, NUMBERING_SYSTEMS, clean_i18n
 from ..models import Event
 from . import audit, online
+from .registration.seats import confirmed_total, lock_event
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 I18N_FIELDS = ("title", "description", "venue_name", "venue_address", "organisers")
@@ -77,16 +78,13 @@ def check_event(session: OrmSession, data: EventData, *, event: Event | None = N
         problems.append(_("The title is required in the event's default language."))
     if data.capacity is not None and data.capacity < 0:
         problems.append(_("The capacity cannot be negative."))
-    if (
-        event is not None
-        and data.capacity is not None
-        and data.capacity < (event.confirmed_count or 0)
-    ):
+    confirmed = confirmed_total(session, event) if event is not None else 0
+    if data.capacity is not None and data.capacity < confirmed:
         problems.append(
             _(
                 "The capacity (%(capacity)s) cannot be below the %(count)s confirmed registrations.",
                 capacity=data.capacity,
-                count=event.confirmed_count,
+                count=confirmed,
             )
         )
     if (
@@ -106,6 +104,10 @@ def check_event(session: OrmSession, data: EventData, *, event: Event | None = N
 def save_event(
     session: OrmSession, data: EventData, *, event: Event | None = None, by=None
 ) -> Event:
+    if event is not None and data.capacity is not None:
+        # The confirmed registrations are counted against the new capacity while none can
+        # commit (an event without a capacity counts them, see registration.seats)
+        lock_event(session, event, capacity=True)
     problems = check_event(session, data, event=event)
     if problems:
         raise EventError(problems)

@@ -6,9 +6,11 @@ import marshmallow as ma
 from flask import g, url_for
 from marshmallow import validate
 
+from ...extensions import db
 from ...i18n import LANGUAGES, localize, utc_to_local
 from ...models import ATTENDANCE_MODES, REGISTRATION_STATUSES, SESSION_KINDS, SPEAKER_ROLES
 from ...services.guids import event_guid, person_guid, session_guid
+from ...services.registration import confirmed_total
 from ...services.session_languages import parse_channel
 
 _I18N_DOC = {
@@ -77,7 +79,9 @@ class EventSchema(OutSchema):
     status = ma.fields.String(required=True)
     registration_open = ma.fields.Boolean(required=True)
     capacity = ma.fields.Integer(allow_none=True)
-    confirmed_count = ma.fields.Integer()
+    confirmed_count = ma.fields.Function(
+        lambda e: confirmed_total(db.session, e), metadata={"type": "integer"}
+    )
     agenda_version = ma.fields.Integer()
     url = ma.fields.Function(
         lambda e: url_for("public.event", slug=e.slug, lang=_page_lang(e), _external=True),

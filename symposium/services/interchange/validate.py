@@ -24,6 +24,7 @@ from ...models import (
     SessionRegistration,
 )
 from .. import session_languages, textcheck
+from ..registration.seats import confirmed_total
 from ..richtext import sanitize
 from ..textcheck import LIMITS
 from .checker import _Checker
@@ -401,13 +402,14 @@ def _session_languages(c: _Checker, item: dict, path: str, doc: dict) -> dict:
 def _check_against_database(session: OrmSession, event: Event, doc: dict) -> list[str]:
     """Problems only the database can tell: sign-ups that the document would drop."""
     problems: list[str] = []
-    if doc["capacity"] is not None and doc["capacity"] < (event.confirmed_count or 0):
+    confirmed = confirmed_total(session, event)
+    if doc["capacity"] is not None and doc["capacity"] < confirmed:
         problems.append(
             "capacity: "
             + ngettext(
                 "%(capacity)s is below the %(num)s confirmed registration",
                 "%(capacity)s is below the %(num)s confirmed registrations",
-                event.confirmed_count,
+                confirmed,
                 capacity=doc["capacity"],
             )
         )

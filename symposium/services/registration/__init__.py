@@ -46,7 +46,14 @@ from .checks import (
 from .overlaps import SessionOverlapError, overlapping_pairs
 from .privacy import anonymise, export_data, personal_url
 from .register import RegistrationResult, by_token, find_registration, register
-from .seats import RegistrationTarget, load_target, lock_event, next_counter, signup_sessions
+from .seats import (
+    RegistrationTarget,
+    confirmed_total,
+    load_target,
+    lock_event,
+    next_counter,
+    signup_sessions,
+)
 from .selfservice import (
     SelfServiceActions,
     SelfServiceClosedError,
@@ -96,6 +103,7 @@ __all__ = [
     "find_registration",
     "func",
     "lock_event",
+    "confirmed_total",
     "next_counter",
     "normalize_email",
     "normalize_text",

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy import bindparam, exists, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session as OrmSession
@@ -27,7 +27,8 @@ from .checks import (
 )
 from .overlaps import SessionOverlapError, overlapping_pairs
 from .seats import (
-    _TAKE_EVENT_SEAT,
+    _NO_CAPACITY,
+    _TAKE_LIMITED_SEAT,
     RegistrationTarget,
     _placement_for,
     _resolve_sessions,
@@ -258,14 +259,19 @@ def _register_statement(keys: tuple[str, ...], notify: bool):
         WITH reg AS (INSERT INTO registration ... ON CONFLICT DO NOTHING RETURNING id),
              notice AS (INSERT INTO registration_notice ... SELECT id FROM reg),
              seat AS (UPDATE event SET confirmed_count = confirmed_count + 1
-                      WHERE id = :row_id AND EXISTS (SELECT FROM reg) AND <a seat is left>
-                      RETURNING id)
-        SELECT reg.id, EXISTS (SELECT FROM seat) FROM reg
+                      WHERE id = :row_id AND EXISTS (SELECT FROM reg)
+                        AND capacity IS NOT NULL AND confirmed_count < capacity
+                      RETURNING id),
+             unlimited AS (SELECT id FROM event WHERE id = :row_id
+                           AND EXISTS (SELECT FROM reg) AND capacity IS NULL FOR SHARE)
+        SELECT reg.id, EXISTS (SELECT FROM seat) OR EXISTS (SELECT FROM unlimited) FROM reg
 
-    No row: the email is already registered (nothing written, no seat taken). The seat UPDATE
-    is the same conditional UPDATE as ``_take_event_seat``'s, and runs once the INSERT is done
-    (it reads its result), so the hot event row is still locked only for the end of the
-    statement and the COMMIT. One round trip instead of three."""
+    No row: the email is already registered (nothing written, no seat taken). ``seat`` and
+    ``unlimited`` are ``_take_event_seat``'s statements (see ``seats``): under a capacity the
+    seat is taken by the conditional UPDATE once the INSERT is done (it reads its result), so
+    the hot event row is locked only for the end of the statement and the COMMIT; without a
+    capacity the row is only share-locked, and registrations do not wait for each other. One
+    round trip instead of three."""
     table = Registration.__table__
     reg = (
         postgresql_insert(table)
@@ -276,9 +282,13 @@ def _register_statement(keys: tuple[str, ...], notify: bool):
         .returning(table.c.id)
         .cte("reg")
     )
-    seat = _TAKE_EVENT_SEAT.where(exists(select(reg.c.id))).returning(Event.__table__.c.id)
-    seat = seat.cte("seat")
-    statement = select(reg.c.id, exists(select(seat.c.id)).label("seated"))
+    inserted = exists(select(reg.c.id))
+    seat = _TAKE_LIMITED_SEAT.where(inserted).returning(Event.__table__.c.id).cte("seat")
+    unlimited = _NO_CAPACITY.where(inserted).cte("unlimited")
+    statement = select(
+        reg.c.id,
+        or_(exists(select(seat.c.id)), exists(select(unlimited.c.id))).label("seated"),
+    )
     if notify:
         created = bindparam("r_created_at", type_=table.c.created_at.type)
         statement = statement.add_cte(

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, exists, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, inspect, select, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 
 from ...models import Counter, Event, Registration, Session, SessionRegistration, WebhookEndpoint
@@ -83,14 +84,16 @@ def _resolve_sessions(
     return [found[k] for k in wanted]
 
 
-def lock_event(session: OrmSession, event: Event) -> None:
+def lock_event(session: OrmSession, event: Event, *, capacity: bool = False) -> None:
     """Serialise changes to this event's registrations (row lock; SQLite: already serialised
-    by BEGIN IMMEDIATE)."""
+    by BEGIN IMMEDIATE). ``capacity``: also wait for the registrations in progress of an
+    event without a capacity (before giving it one, see ``_NO_CAPACITY``)."""
     if session.get_bind().dialect.name != "sqlite":
         # FOR NO KEY UPDATE: the same lock as the counter UPDATE takes; it does not conflict
-        # with the KEY SHARE locks that inserting registrations (foreign key) take on the row
+        # with the KEY SHARE locks that inserting registrations (foreign key) take on the row.
+        # FOR UPDATE (capacity) does: it waits for them, and new ones wait for it.
         session.execute(
-            select(Event.id).where(Event.id == event.id).with_for_update(key_share=True)
+            select(Event.id).where(Event.id == event.id).with_for_update(key_share=not capacity)
         )
 
 
@@ -105,9 +108,8 @@ def _take_event_seat_locked(session: OrmSession, event: Event) -> bool:
 
 
 def _seat_statements(table):
-    """Take / free one seat of an event or session row: conditional UPDATEs of the counter
-    column, built once. ``updated_at`` is set to itself so that the column's ``onupdate`` does
-    not fire: a seat taken is not a change to the event (the programme PDF cache keys on it)."""
+    """Take / free one seat of a session row: conditional UPDATEs of the counter column,
+    built once (``updated_at`` kept: a seat taken is not a change to the session)."""
     c = table.c
     keep = {"updated_at": c.updated_at} if "updated_at" in c else {}
     take = (
@@ -124,16 +126,122 @@ def _seat_statements(table):
     return take, free
 
 
-_TAKE_EVENT_SEAT, _FREE_EVENT_SEAT = _seat_statements(Event.__table__)
 _TAKE_SESSION_SEAT, _FREE_SESSION_SEAT = _seat_statements(Session.__table__)
+
+# The event's seats. ``Event.confirmed_count`` counts the seats taken while the event has a
+# capacity; an event without one takes no seat (so its registrations never wait for each other
+# on its row: PostgreSQL would serialise them there, the lock held through every COMMIT's WAL
+# flush), and its confirmed registrations are counted when shown (``confirmed_total``).
+# Giving an event a capacity recounts them (``_recount_on_new_capacity``).
+# ``updated_at`` is set to itself so that the column's ``onupdate`` does not fire: a seat taken
+# is not a change to the event (the programme PDF cache keys on it).
+_EVENT = Event.__table__.c
+_TAKE_LIMITED_SEAT = (
+    update(Event.__table__)
+    .where(_EVENT.id == bindparam("row_id"))
+    .where(_EVENT.capacity.is_not(None), _EVENT.confirmed_count < _EVENT.capacity)
+    .values(confirmed_count=_EVENT.confirmed_count + 1, updated_at=_EVENT.updated_at)
+)
+# PostgreSQL: "the event has no capacity", read with a KEY SHARE lock, the lock that
+# inserting a registration takes on the event row anyway (its foreign key), so registrations
+# never wait for each other. Giving the event a capacity takes FOR UPDATE first
+# (``lock_event(capacity=True)``), which waits for the registrations in progress, then counts
+# them; one that checks after that commit reads the new capacity (PostgreSQL re-checks a
+# locked row's condition on its newest version) and takes a counted seat instead.
+_NO_CAPACITY = (
+    select(_EVENT.id)
+    .where(_EVENT.id == bindparam("row_id"), _EVENT.capacity.is_(None))
+    .with_for_update(read=True, key_share=True)
+)
+# SQLite (every writing transaction is serialised by BEGIN IMMEDIATE): one UPDATE that says
+# "a seat is left or there is no limit", counting the seat only under a limit.
+_TAKE_EVENT_SEAT_SQLITE = (
+    update(Event.__table__)
+    .where(_EVENT.id == bindparam("row_id"))
+    .where(_EVENT.capacity.is_(None) | (_EVENT.confirmed_count < _EVENT.capacity))
+    .values(
+        confirmed_count=_EVENT.confirmed_count + case((_EVENT.capacity.is_(None), 0), else_=1),
+        updated_at=_EVENT.updated_at,
+    )
+)
+_FREE_EVENT_SEAT = (
+    update(Event.__table__)
+    .where(
+        _EVENT.id == bindparam("row_id"),
+        _EVENT.capacity.is_not(None),
+        _EVENT.confirmed_count > 0,
+    )
+    .values(confirmed_count=_EVENT.confirmed_count - 1, updated_at=_EVENT.updated_at)
+)
 
 
 def _take_event_seat(session: OrmSession, event: Event) -> bool:
-    return session.execute(_TAKE_EVENT_SEAT, {"row_id": event.id}).rowcount == 1
+    """A seat for a confirmed registration: counted under the event's capacity, or the event
+    has none. False: the event is full."""
+    params = {"row_id": event.id}
+    if session.get_bind().dialect.name == "sqlite":
+        return session.execute(_TAKE_EVENT_SEAT_SQLITE, params).rowcount == 1
+    if session.execute(_TAKE_LIMITED_SEAT, params).rowcount == 1:
+        return True
+    return session.execute(_NO_CAPACITY, params).first() is not None
 
 
 def _free_event_seat(session: OrmSession, event: Event) -> None:
     session.execute(_FREE_EVENT_SEAT, {"row_id": event.id})
+
+
+def confirmed_total(session: OrmSession, event: Event) -> int:
+    """The event's confirmed registrations: its seat counter under a capacity, else counted."""
+    if event.capacity is not None:
+        return event.confirmed_count or 0
+    return (
+        session.scalar(
+            select(func.count(Registration.id)).where(
+                Registration.event_id == event.id, Registration.status == "confirmed"
+            )
+        )
+        or 0
+    )
+
+
+_RECOUNT = (
+    update(Event.__table__)
+    .where(_EVENT.id == bindparam("row_id"))
+    .values(
+        confirmed_count=select(func.count(Registration.id))
+        .where(Registration.event_id == _EVENT.id, Registration.status == "confirmed")
+        .scalar_subquery(),
+        updated_at=_EVENT.updated_at,
+    )
+)
+
+
+@sa_event.listens_for(OrmSession, "after_flush")
+def _new_capacities(session: OrmSession, _context) -> None:
+    """Note the events whose capacity a flush set (from none, or from an unknown value: the
+    old one is not loaded to compare)."""
+    for obj in session.dirty:
+        if isinstance(obj, Event):
+            history = inspect(obj).attrs.capacity.history
+            if history.added and history.added[0] is not None:
+                session.info.setdefault("symposium.recount_events", set()).add(obj.id)
+
+
+@sa_event.listens_for(OrmSession, "after_flush_postexec")
+def _recount_on_new_capacity(session: OrmSession, _context) -> None:
+    """An event that gets a capacity (or a new one) counts its seats again: its confirmed
+    registrations are counted, in the transaction that set the capacity and after its UPDATE
+    (which holds the event's row, so no registration can be committing without being counted
+    or taking a seat itself)."""
+    ids = session.info.pop("symposium.recount_events", None)
+    for event_id in sorted(ids or ()):
+        if session.get_bind().dialect.name != "sqlite":
+            # Wait for the registrations in progress (a no-op when save_event locked it so)
+            session.execute(select(_EVENT.id).where(_EVENT.id == event_id).with_for_update())
+        session.execute(_RECOUNT, {"row_id": event_id})
+        event = session.get(Event, event_id)
+        if event is not None:
+            session.expire(event, ["confirmed_count"])
 
 
 def _take_session_seat(session: OrmSession, item: Session) -> bool:
