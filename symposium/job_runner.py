@@ -82,9 +82,19 @@ def claim_flag(app: Flask, key: str, delay: float) -> bool:
         store = _shared_store(app)
         if store is None:
             return True
+        now = time.monotonic()
+        claimed = app.extensions.setdefault("symposium.jobs.claimed", {})
+        if claimed.get(key, 0) > now:
+            # This process queued that run moments ago, ``delay`` seconds before it starts: it
+            # is surely still queued (half the delay kept as a margin), no Redis round trip
+            return False
         # Expires in case the run is lost (a worker killed before it started)
         ttl_ms = int((delay + 60) * 1000)
-        return bool(store.set(key, 1, nx=True, px=ttl_ms))
+        if not store.set(key, 1, nx=True, px=ttl_ms):
+            return False
+        if delay > 0:
+            claimed[key] = now + delay / 2
+        return True
     now = time.monotonic()
     with _queued_lock:
         queued = _queued(app)
@@ -97,6 +107,7 @@ def claim_flag(app: Flask, key: str, delay: float) -> bool:
 
 def release_flag(app: Flask, key: str) -> None:
     if app.config.get("CELERY_BROKER_URL"):
+        app.extensions.get("symposium.jobs.claimed", {}).pop(key, None)
         store = _shared_store(app)
         if store is not None:
             store.delete(key)

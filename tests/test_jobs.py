@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 
 import pytest
 
@@ -138,3 +139,32 @@ def test_an_immediate_start_in_a_stopping_process_is_left_to_the_sweep(app, monk
         jobs.enqueue(PATH, coalesce=True)  # no exception
     assert KEY not in jobs._queued(app)
     assert "left to the periodic sweep" in caplog.text
+
+
+def test_a_celery_run_queued_by_this_process_moments_ago_needs_no_redis_call(app, monkeypatch):
+    """A registration surge: the first commit of the second queues the delayed run (one SET NX
+    in Redis); the next commits of this process within half the delay know it is still queued
+    without asking Redis; after that they ask again."""
+
+    class Store:
+        calls = 0
+        held = False
+
+        def set(self, key, value, nx, px):
+            Store.calls += 1
+            if Store.held:
+                return False
+            Store.held = True
+            return True
+
+    clock = [1000.0]
+    monkeypatch.setattr("symposium.job_runner.time", SimpleNamespace(monotonic=lambda: clock[0]))
+    monkeypatch.setattr("symposium.job_runner._shared_store", lambda app: Store())
+    app.config.update(CELERY_BROKER_URL="redis://example.invalid/0")
+    assert jobs.claim_flag(app, KEY, 1.0) is True
+    for _ in range(100):
+        assert jobs.claim_flag(app, KEY, 1.0) is False
+    assert Store.calls == 1
+    clock[0] += 0.6  # past half the delay: Redis is asked again (the flag is still set there)
+    assert jobs.claim_flag(app, KEY, 1.0) is False
+    assert Store.calls == 2
