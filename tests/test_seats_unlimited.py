@@ -212,3 +212,17 @@ def test_a_capacity_set_while_people_register_holds(pg_app):
         assert statuses.count("confirmed") == capacity[0] == event.capacity
         assert event.confirmed_count == capacity[0]
         assert statuses.count("waitlisted") == 80 - capacity[0]
+
+
+def test_sqlite_skips_the_seat_update_only_on_what_this_transaction_read(ctx):
+    from symposium.services.registration.seats import _no_capacity_in_this_transaction
+
+    if ctx.get_bind().dialect.name != "sqlite":
+        pytest.skip("the SQLite shortcut (BEGIN IMMEDIATE holds the write lock)")
+    event = make_event(ctx, capacity=None)
+    ctx.commit()  # expired: what a later transaction reads is not known yet
+    assert not _no_capacity_in_this_transaction(ctx, event)
+    assert event.capacity is None  # read in this transaction
+    assert _no_capacity_in_this_transaction(ctx, event)
+    limited = make_event(ctx, "limited", capacity=5)
+    assert not _no_capacity_in_this_transaction(ctx, limited)

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, case, exists, func, inspect, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import scoped_session
 
 from ...models import Counter, Event, Registration, Session, SessionRegistration, WebhookEndpoint
 from .checks import SIGNUP_CONFIRMED, SIGNUP_PENDING, SIGNUP_WAITLISTED, RegistrationError
@@ -180,10 +181,28 @@ def _take_event_seat(session: OrmSession, event: Event) -> bool:
     has none. False: the event is full."""
     params = {"row_id": event.id}
     if session.get_bind().dialect.name == "sqlite":
+        if _no_capacity_in_this_transaction(session, event):
+            return True
         return session.execute(_TAKE_EVENT_SEAT_SQLITE, params).rowcount == 1
     if session.execute(_TAKE_LIMITED_SEAT, params).rowcount == 1:
         return True
     return session.execute(_NO_CAPACITY, params).first() is not None
+
+
+def _no_capacity_in_this_transaction(session: OrmSession, event: Event) -> bool:
+    """SQLite: the event's capacity, as read in this transaction, is none. Its objects' loaded
+    state is from the current transaction (a commit or rollback expires it), and BEGIN
+    IMMEDIATE holds the write lock from the transaction's first statement: no other
+    transaction can have given the event a capacity since (the form's ``load_target`` read)."""
+    real = session() if isinstance(session, scoped_session) else session
+    state = inspect(event)
+    return (
+        state.session is real
+        and real.expire_on_commit
+        and real.in_transaction()
+        and "capacity" in state.dict
+        and state.dict["capacity"] is None
+    )
 
 
 def _free_event_seat(session: OrmSession, event: Event) -> None:
