@@ -226,3 +226,21 @@ def test_sqlite_skips_the_seat_update_only_on_what_this_transaction_read(ctx):
     assert _no_capacity_in_this_transaction(ctx, event)
     limited = make_event(ctx, "limited", capacity=5)
     assert not _no_capacity_in_this_transaction(ctx, limited)
+
+
+def test_an_import_that_gives_a_capacity_counts_the_registrations(ctx):
+    from symposium.services import interchange
+
+    event = make_event(ctx, capacity=None)
+    for i in range(3):
+        reg.register(ctx, event, data(f"P{i}", f"p{i}@example.org"))
+    ctx.commit()
+    document = interchange.export_event(event)
+    document["capacity"] = 3
+    interchange.import_event(ctx, document, event=event)
+    ctx.commit()
+    assert ctx.get(Event, event.id).confirmed_count == 3
+    assert reg.register(ctx, event, data("Late", "late@example.org")).status == "waitlisted"
+    document["capacity"] = 2  # below the confirmed registrations: refused
+    with pytest.raises(interchange.InterchangeError):
+        interchange.import_event(ctx, document, event=event)

@@ -18,6 +18,7 @@ from ...models import (
     SessionPerson,
 )
 from ..events import bump_agenda_version, find_event
+from ..registration.seats import lock_event
 from .common import EVENT_FIELDS, ImportResult, InterchangeError, _i18n_out, _local_out
 from .photos import apply_photo
 from .validate import _check_against_database, _validate
@@ -74,6 +75,10 @@ def import_event_result(
                 "slug: " + _('"%(slug)s" is already used by another event', slug=doc["slug"])
             )
     if not problems and event is not None:
+        if doc["capacity"] is not None:
+            # The confirmed registrations are counted against the new capacity while none can
+            # commit (see registration.seats; save_event does the same)
+            lock_event(session, event, capacity=True)
         event = session.scalar(
             select(Event)
             .where(Event.id == event.id)
