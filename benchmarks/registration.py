@@ -240,7 +240,8 @@ KINDS_GET = {
 }
 
 
-def registration_form(run_id: str, i, token: str, honeypot: bool = False) -> bytes:
+def registration_fields(run_id: str, i, token: str, honeypot: bool = False) -> dict:
+    """The registration form's fields as a browser sends them (a unique email per i)."""
     form = {
         "csrf_token": token,
         "full_name": f"مشارك {run_id} {i}",
@@ -253,7 +254,11 @@ def registration_form(run_id: str, i, token: str, honeypot: bool = False) -> byt
     }
     if honeypot:
         form["website"] = "https://spam.example"
-    return urllib.parse.urlencode(form).encode()
+    return form
+
+
+def registration_form(run_id: str, i, token: str, honeypot: bool = False) -> bytes:
+    return urllib.parse.urlencode(registration_fields(run_id, i, token, honeypot)).encode()
 
 
 def post_registration(port: int, body: bytes, cookie: str) -> int:

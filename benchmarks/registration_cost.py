@@ -47,25 +47,14 @@ KINDS = ("ping", "home", "form", "honeypot", "register", "flow")
 
 
 def make_requests(app, slug: str) -> dict:
+    from registration import registration_fields
+
     client = app.test_client()
     token = TOKEN.search(client.get(f"/en/events/{slug}/register").data).group(1).decode()
     counter = iter(range(10**9))
 
     def form_data(csrf: str, honeypot: bool = False) -> dict:
-        i = next(counter)
-        form = {
-            "csrf_token": csrf,
-            "full_name": f"مشارك {i}",
-            "email": f"cost-{os.getpid()}-{i}@example.org",
-            "organisation": "Benchmark",
-            "country": "SA",
-            "preferred_language": "ar",
-            "attendance_mode": "in_person",
-            "consent": "y",
-        }
-        if honeypot:
-            form["website"] = "https://spam.example"
-        return form
+        return registration_fields(f"cost{os.getpid()}", next(counter), csrf, honeypot)
 
     def post(honeypot: bool = False):
         response = client.post(f"/en/events/{slug}/register", data=form_data(token, honeypot))

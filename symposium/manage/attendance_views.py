@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Event, Registration
 from ..services import attendance
 from ..services import attendance_policy as policies
+from ..services.registration import confirmed_total
 from . import bp
 from .attendance_forms import AttendancePolicyForm
 from .certificate_forms import ActionForm
@@ -33,7 +34,7 @@ def attendance_context(event: Event, policy_form: AttendancePolicyForm | None = 
             },
         )
     page = int_arg("apage", 1)
-    total = policies.confirmed_count(db.session, event)
+    total = confirmed_total(db.session, event)
     pages = max(1, -(-total // PER_PAGE))
     page = min(page, pages)
     rows = policies.attendance_rows(db.session, event, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)

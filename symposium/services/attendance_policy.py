@@ -333,17 +333,6 @@ def attendance_rows(
     return _rows(session, query, policy, gate)
 
 
-def confirmed_count(session: OrmSession, event: Event) -> int:
-    return (
-        session.scalar(
-            select(func.count(Registration.id)).where(
-                Registration.event_id == event.id, Registration.status == "confirmed"
-            )
-        )
-        or 0
-    )
-
-
 @dataclass
 class CertificateState:
     """A registration's certificate of attendance: eligible, or why not yet."""

@@ -78,7 +78,9 @@ def check_event(session: OrmSession, data: EventData, *, event: Event | None = N
         problems.append(_("The title is required in the event's default language."))
     if data.capacity is not None and data.capacity < 0:
         problems.append(_("The capacity cannot be negative."))
-    confirmed = confirmed_total(session, event) if event is not None else 0
+    confirmed = (
+        confirmed_total(session, event) if event is not None and data.capacity is not None else 0
+    )
     if data.capacity is not None and data.capacity < confirmed:
         problems.append(
             _(

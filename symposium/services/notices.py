@@ -48,7 +48,7 @@ def notify(
         raise ValueError(f"unknown notification: {what}")
     notice = RegistrationNotice(registration=registration, kind=what, signup=signup)
     session.add(notice)
-    session.info["registration_notices"] = True
+    owed(session)
     return notice
 
 
@@ -60,7 +60,7 @@ def notify_new(session: OrmSession, registration_id: int, what: str) -> None:
     session.execute(
         _INSERT_NOTICE, {"registration_id": registration_id, "kind": what, "created_at": utcnow()}
     )
-    session.info["registration_notices"] = True
+    owed(session)
 
 
 def owe_new_from(ids, what: str, created_at):
@@ -76,7 +76,7 @@ def owe_new_from(ids, what: str, created_at):
 
 
 def owed(session: OrmSession) -> None:
-    """Start the rendering job after this transaction commits (``owe_new_from`` was used)."""
+    """Start the rendering job after this transaction commits (notices were written)."""
     session.info["registration_notices"] = True
 
 

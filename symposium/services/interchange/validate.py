@@ -402,7 +402,7 @@ def _session_languages(c: _Checker, item: dict, path: str, doc: dict) -> dict:
 def _check_against_database(session: OrmSession, event: Event, doc: dict) -> list[str]:
     """Problems only the database can tell: sign-ups that the document would drop."""
     problems: list[str] = []
-    confirmed = confirmed_total(session, event)
+    confirmed = confirmed_total(session, event) if doc["capacity"] is not None else 0
     if doc["capacity"] is not None and doc["capacity"] < confirmed:
         problems.append(
             "capacity: "

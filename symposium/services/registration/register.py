@@ -263,15 +263,15 @@ def _register_statement(keys: tuple[str, ...], notify: bool):
                         AND capacity IS NOT NULL AND confirmed_count < capacity
                       RETURNING id),
              unlimited AS (SELECT id FROM event WHERE id = :row_id
-                           AND EXISTS (SELECT FROM reg) AND capacity IS NULL FOR SHARE)
+                           AND EXISTS (SELECT FROM reg) AND capacity IS NULL FOR KEY SHARE)
         SELECT reg.id, EXISTS (SELECT FROM seat) OR EXISTS (SELECT FROM unlimited) FROM reg
 
     No row: the email is already registered (nothing written, no seat taken). ``seat`` and
     ``unlimited`` are ``_take_event_seat``'s statements (see ``seats``): under a capacity the
     seat is taken by the conditional UPDATE once the INSERT is done (it reads its result), so
     the hot event row is locked only for the end of the statement and the COMMIT; without a
-    capacity the row is only share-locked, and registrations do not wait for each other. One
-    round trip instead of three."""
+    capacity the row only gets the KEY SHARE lock its foreign key takes anyway, and
+    registrations do not wait for each other. One round trip instead of three."""
     table = Registration.__table__
     reg = (
         postgresql_insert(table)

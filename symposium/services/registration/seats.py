@@ -209,27 +209,25 @@ def _free_event_seat(session: OrmSession, event: Event) -> None:
     session.execute(_FREE_EVENT_SEAT, {"row_id": event.id})
 
 
+def _count_confirmed(event_id):
+    """SELECT the number of confirmed registrations of ``event_id`` (a value or a column)."""
+    return select(func.count(Registration.id)).where(
+        Registration.event_id == event_id, Registration.status == "confirmed"
+    )
+
+
 def confirmed_total(session: OrmSession, event: Event) -> int:
     """The event's confirmed registrations: its seat counter under a capacity, else counted."""
     if event.capacity is not None:
         return event.confirmed_count or 0
-    return (
-        session.scalar(
-            select(func.count(Registration.id)).where(
-                Registration.event_id == event.id, Registration.status == "confirmed"
-            )
-        )
-        or 0
-    )
+    return session.scalar(_count_confirmed(event.id)) or 0
 
 
 _RECOUNT = (
     update(Event.__table__)
     .where(_EVENT.id == bindparam("row_id"))
     .values(
-        confirmed_count=select(func.count(Registration.id))
-        .where(Registration.event_id == _EVENT.id, Registration.status == "confirmed")
-        .scalar_subquery(),
+        confirmed_count=_count_confirmed(_EVENT.id).scalar_subquery(),
         updated_at=_EVENT.updated_at,
     )
 )
